@@ -1,0 +1,285 @@
+"""Devices: where a tensor's storage lives, and the array module that computes on it.
+
+This is the only module that imports CuPy. It does so lazily, on the first question about CUDA,
+and treats every failure (CuPy missing, no driver, no device) as "CUDA unavailable": importing
+gpugrad never raises because of CUDA. Where NumPy and CuPy differ, the difference lives here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_INSTALL_HINT = (
+    'install CuPy for your CUDA version with pip install "gpugrad[cuda12]" or "gpugrad[cuda13]", '
+    "on a machine with an NVIDIA GPU and driver"
+)
+
+
+class Device:
+    """A device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")`` or ``Device("cuda", 1)``.
+
+    ``"cuda"`` without an index means the current CUDA device; tensors always report a concrete
+    index.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            kind, idx = spec.type, spec.index
+        elif isinstance(spec, str):
+            kind, _, rest = spec.strip().partition(":")
+            idx = None
+            if rest:
+                if not rest.isdigit():
+                    raise ValueError(f"invalid device {spec!r}: the index must be a number")
+                idx = int(rest)
+        else:
+            raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device type {kind!r} in {spec!r}: expected 'cpu' or 'cuda'")
+        if index is not None:
+            if idx is not None and idx != index:
+                raise ValueError(f"device {spec!r} given with a different index {index}")
+            idx = int(index)
+        if kind == "cpu" and idx not in (None, 0):
+            raise ValueError(f"the cpu device has no index {idx}")
+        self.type = kind
+        self.index = None if kind == "cpu" else idx
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (ValueError, TypeError):
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = Device("cpu")
+
+# ---------------------------------------------------------------------------------------------
+# CuPy, loaded once on demand.
+
+_cupy = None
+_cupy_error: str | None = None
+_cupy_checked = False
+
+
+def _load_cupy():
+    global _cupy, _cupy_error, _cupy_checked
+    if _cupy_checked:
+        return _cupy
+    _cupy_checked = True
+    try:
+        import cupy
+
+        n = cupy.cuda.runtime.getDeviceCount()
+        if n < 1:
+            raise RuntimeError("the CUDA driver reports no device")
+        _cupy = cupy
+    except Exception as e:  # ImportError, CUDARuntimeError, driver errors: all mean unavailable
+        _cupy_error = f"{type(e).__name__}: {e}".strip()
+        _cupy = None
+    return _cupy
+
+
+def cuda_is_available() -> bool:
+    """True only when CuPy imports and at least one CUDA device answers. Never raises."""
+    return _load_cupy() is not None
+
+
+def cuda_device_count() -> int:
+    """The number of CUDA devices CuPy sees; 0 when CUDA is unavailable. Never raises."""
+    cp = _load_cupy()
+    if cp is None:
+        return 0
+    try:
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:
+        return 0
+
+
+def cupy():
+    """The CuPy module, or a RuntimeError saying why CUDA is unavailable and how to fix it."""
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(f"CUDA is not available ({_cupy_error}); {_INSTALL_HINT}")
+    return cp
+
+
+def _check_cuda_index(index: int) -> None:
+    n = cuda_device_count()
+    if index >= n:
+        raise RuntimeError(f"CUDA device {index} requested, but only {n} CUDA device(s) exist")
+
+
+def resolve(device) -> Device:
+    """A concrete Device (CUDA with its index) from a spec; raises if CUDA is asked for and absent."""
+    d = device if isinstance(device, Device) else Device(device)
+    if d.type == "cuda":
+        cp = cupy()
+        if d.index is None:
+            d = Device("cuda", cp.cuda.runtime.getDevice())
+        else:
+            _check_cuda_index(d.index)
+    return d
+
+
+def array_module(array):
+    """NumPy for host arrays, CuPy for device arrays."""
+    if isinstance(array, np.ndarray):
+        return np
+    return cupy()
+
+
+def is_host(array) -> bool:
+    return isinstance(array, np.ndarray)
+
+
+def device_of(array) -> Device:
+    if isinstance(array, np.ndarray):
+        return CPU
+    return Device("cuda", array.device.id)
+
+
+def xp_of(device: Device):
+    return np if device.type == "cpu" else cupy()
+
+
+def to_device(array, device: Device):
+    """``array`` (NumPy, CuPy, or anything array-like) on ``device``; no copy if already there."""
+    if device.type == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        if hasattr(array, "get") and not isinstance(array, np.generic):
+            return array.get()
+        return np.asarray(array)
+    cp = cupy()
+    with cp.cuda.Device(device.index):
+        return cp.asarray(array)
+
+
+def synchronize(device=None) -> None:
+    """Wait for all work on the CUDA device to finish (a no-op without CUDA work)."""
+    cp = cupy()
+    d = resolve(device if device is not None else "cuda")
+    with cp.cuda.Device(d.index):
+        cp.cuda.Device().synchronize()
+
+
+def same_device_or_raise(a, b) -> None:
+    """Raise, naming both devices, unless the arrays ``a`` and ``b`` live on one device."""
+    if type(a) is type(b) and (isinstance(a, np.ndarray) or a.device.id == b.device.id):
+        return
+    raise RuntimeError(
+        "Expected all tensors to be on the same device, but found at least two devices, "
+        f"{device_of(a)} and {device_of(b)}!"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Where NumPy and CuPy differ.
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+
+def erf(x, out=None):
+    """The error function, elementwise, on either device."""
+    if isinstance(x, np.ndarray):
+        from scipy.special import erf as _erf
+    else:
+        from cupyx.scipy.special import erf as _erf
+    return _erf(x) if out is None else _erf(x, out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Random numbers: one generator per device, all reseeded by manual_seed.
+
+_seed: int | None = None
+_generators: dict = {}
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every device's generator, so that every random function is reproducible."""
+    global _seed
+    _seed = int(seed)
+    _generators.clear()
+
+
+def generator(device: Device):
+    """The random generator of ``device``: a NumPy Generator, or a CuPy RandomState on CUDA."""
+    g = _generators.get(device)
+    if g is None:
+        if device.type == "cpu":
+            g = np.random.default_rng(_seed)
+        else:
+            cp = cupy()
+            with cp.cuda.Device(device.index):
+                g = cp.random.RandomState(None if _seed is None else _seed + device.index)
+        _generators[device] = g
+    return g
+
+
+def _float_kind(dtype):
+    dtype = np.dtype(dtype)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+def random_normal(device: Device, shape, dtype):
+    g = generator(device)
+    kind = _float_kind(dtype)
+    if device.type == "cpu":
+        out = g.standard_normal(shape, dtype=kind)
+    else:
+        with cupy().cuda.Device(device.index):
+            out = g.standard_normal(shape, dtype=kind)
+    return out.astype(dtype, copy=False)
+
+
+def random_uniform(device: Device, shape, dtype):
+    """Uniform on [0, 1)."""
+    g = generator(device)
+    kind = _float_kind(dtype)
+    if device.type == "cpu":
+        out = g.random(shape, dtype=kind)
+    else:
+        with cupy().cuda.Device(device.index):
+            out = g.random_sample(shape, dtype=kind)
+    return out.astype(dtype, copy=False)
+
+
+def random_integers(device: Device, low: int, high: int, shape, dtype):
+    """Integers uniform on [low, high)."""
+    g = generator(device)
+    if device.type == "cpu":
+        return g.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+    with cupy().cuda.Device(device.index):
+        return g.randint(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+
+
+def random_permutation(device: Device, n: int):
+    g = generator(device)
+    if device.type == "cpu":
+        return g.permutation(n).astype(np.int64, copy=False)
+    with cupy().cuda.Device(device.index):
+        return g.permutation(n).astype(np.int64, copy=False)

@@ -1,0 +1,376 @@
+"""Reverse-mode autograd: grad mode, ``Function`` (one graph node per op), and the backward pass.
+
+A node (an instance of a Function subclass) is created by ``Function.apply`` for every op whose
+inputs require grad. It holds the edges to its inputs' nodes (``next_fns``), the shapes and
+dtypes of those inputs, and whatever its forward saved on ``self`` for backward. Leaves that
+require grad are reached through an ``AccumulateGrad`` node cached on the leaf.
+
+The backward pass orders nodes without recursion (Kahn's algorithm over dependency counts), so
+a chain of a million ops backpropagates. Unless ``retain_graph`` is set, each node is freed as
+soon as its gradient has been propagated; a later backward through it raises.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from . import _device as _dev
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode (thread-local, like PyTorch's).
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph for backward."""
+    return _mode.enabled
+
+
+class set_grad_enabled:  # noqa: N801  (PyTorch's name)
+    """Context manager and decorator that sets grad mode on or off."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode  # PyTorch's set_grad_enabled also works as a plain call
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _mode.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+        _mode.enabled = self.prev  # used as a decorator: only the decorated calls change mode
+
+        def wrapper(*args, **kwargs):
+            prev = _mode.enabled
+            _mode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _mode.enabled = prev
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        wrapper.__wrapped__ = fn
+        return wrapper
+
+
+class no_grad(set_grad_enabled):  # noqa: N801
+    """Disable graph recording: ``with gpugrad.no_grad(): ...`` or ``@gpugrad.no_grad()``."""
+
+    def __init__(self) -> None:
+        self.mode = False
+        self.prev = _mode.enabled
+
+    def __enter__(self):
+        self.prev = _mode.enabled
+        _mode.enabled = False
+        return self
+
+    def __call__(self, fn):
+        self.prev = _mode.enabled
+        return super().__call__(fn)
+
+
+class enable_grad(no_grad):  # noqa: N801
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        self.mode = True
+        self.prev = _mode.enabled
+
+    def __enter__(self):
+        self.prev = _mode.enabled
+        _mode.enabled = True
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasting: the one place where gradients are summed back to an input's shape.
+
+
+def sum_to_shape(g, shape):
+    """Sum the gradient ``g`` of a broadcast result back to the input ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
+# Version counters: in-place changes to saved tensors are caught at backward time.
+
+
+class VersionCounter:
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: one op, forward and backward side by side.
+
+
+class Function:
+    """Base of every differentiable op.
+
+    Subclasses write ``forward(self, *arrays, **kw) -> array`` and
+    ``backward(self, gy) -> tuple`` with one gradient (or None) per positional input, all raw
+    arrays. Forward may save what backward needs on ``self``; ``self.xp`` is the array module of
+    the inputs and ``self.needs[i]`` says whether input ``i`` needs a gradient. Class attributes:
+
+    - ``saved_inputs``: indices of the inputs whose arrays backward reads (version-checked);
+    - ``saved_output``: whether backward reads the output array (version-checked);
+    - ``is_view``: the output aliases input 0's storage and shares its version counter.
+    """
+
+    __slots__ = ("xp", "needs", "next_fns", "meta", "versions", "retain", "__dict__", "__weakref__")
+    saved_inputs: tuple = ()
+    saved_output: bool = False
+    is_view: bool = False
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, gy):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run the op on Tensors (and constants: Python numbers, arrays) and record the graph."""
+        fn = cls.__new__(cls)
+        arrays = []
+        first = None
+        requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a._data
+                if first is None:
+                    first = d
+                elif type(d) is not type(first) or not isinstance(d, np.ndarray):
+                    _dev.same_device_or_raise(first, d)
+                requires = requires or a._requires_grad
+                arrays.append(d)
+            else:
+                arrays.append(a)
+        if first is None:
+            raise TypeError(f"{cls.__name__} needs at least one Tensor argument")
+        fn.xp = xp = np if isinstance(first, np.ndarray) else _dev.cupy()
+        for i, a in enumerate(arrays):
+            if not isinstance(a, (int, float, xp.ndarray)) or isinstance(a, np.generic):
+                arrays[i] = _constant(a, first)
+
+        if not (requires and _mode.enabled):
+            fn.needs = (False,) * len(args)
+            out = fn.forward(*arrays, **kwargs)
+            if not isinstance(out, xp.ndarray):
+                out = xp.asarray(out)
+            t = _wrap(out, None)
+            if cls.is_view:
+                t._version = args[0]._version
+            return t
+
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        fn.needs = needs
+        out = fn.forward(*arrays, **kwargs)
+        if not isinstance(out, xp.ndarray):
+            out = xp.asarray(out)
+        if out.dtype.kind != "f":
+            return _wrap(out, None)  # integer/bool results carry no gradient
+        fn.next_fns = tuple(_edge(a) if n else None for a, n in zip(args, needs))
+        fn.meta = tuple((d.shape, d.dtype) if n else None for d, n in zip(arrays, needs))
+        fn.retain = None
+        t = _wrap(out, fn)
+        if cls.is_view:
+            t._version = args[0]._version
+        saved = cls.saved_inputs
+        if saved or cls.saved_output:
+            vs = [(args[i]._version, args[i]._version.v) for i in saved if isinstance(args[i], Tensor)]
+            if cls.saved_output:
+                vs.append((t._version, t._version.v))
+            fn.versions = vs
+        else:
+            fn.versions = ()
+        return t
+
+    def release(self) -> None:
+        """Free what forward saved; a later backward through this node raises."""
+        self.__dict__.clear()
+        self.next_fns = None
+
+
+def _constant(a, like):
+    """A non-Tensor argument as something the array module takes: a number or an array."""
+    if isinstance(a, np.generic):
+        return a.item()
+    if isinstance(a, (int, float, bool)):
+        return a
+    xp = _dev.array_module(like)
+    arr = xp.asarray(a)
+    if arr.dtype.kind == "f" and like.dtype.kind == "f":
+        arr = arr.astype(like.dtype, copy=False)  # a constant never promotes the tensor
+    return arr
+
+
+class AccumulateGrad:
+    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("leaf", "next_fns", "retain", "versions", "__weakref__")
+
+    def __init__(self, leaf) -> None:
+        self.leaf = weakref.ref(leaf)
+        self.next_fns = ()
+        self.retain = None
+        self.versions = ()
+
+    name = "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def _edge(t):
+    """The node through which a gradient reaches tensor ``t``."""
+    fn = t._grad_fn
+    if fn is not None:
+        return fn
+    acc = t._accum
+    if acc is None:
+        acc = t._accum = AccumulateGrad(t)
+    return acc
+
+
+# Filled in by tensor.py (it imports this module first).
+Tensor = None
+_wrap = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward pass.
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward(). Specify retain_graph=True if you need to backward through the graph a "
+    "second time."
+)
+
+
+def _check_versions(node) -> None:
+    for counter, v in node.versions:
+        if counter.v != v:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: an input or output of {node.name} is at version "
+                f"{counter.v}; expected version {v} instead."
+            )
+
+
+def _own(g, owned: bool):
+    """A gradient array that a tensor may keep: a private, writable, contiguous copy if needed."""
+    if owned and g.base is None and g.flags.writeable:
+        return g
+    return g.copy()
+
+
+def _store_grad(t, g, owned: bool) -> None:
+    if t._grad is None:
+        t._grad = _own(g, owned)
+    else:
+        t._grad = t._grad + g  # out of place: a grad array may be shared with the user
+
+
+def run_backward(root, grad, retain_graph: bool = False) -> None:
+    """Backpropagate ``grad`` (an array shaped like ``root``) from tensor ``root``."""
+    start = _edge(root)
+    if start.next_fns is None:
+        raise RuntimeError(_FREED)
+    # Count, for every node reachable from root, how many edges lead into it.
+    deps = {start: 0}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        nxt = node.next_fns
+        if nxt is None:
+            continue
+        for m in nxt:
+            if m is None:
+                continue
+            if m in deps:
+                deps[m] += 1
+            else:
+                deps[m] = 1
+                stack.append(m)
+    grads = {start: (grad, False)}
+    ready = [start]
+    with no_grad():
+        while ready:
+            node = ready.pop()
+            g, owned = grads.pop(node)
+            if node.retain is not None:
+                t = node.retain()
+                if t is not None:
+                    _store_grad(t, g, owned)
+            if isinstance(node, AccumulateGrad):
+                leaf = node.leaf()
+                if leaf is not None:
+                    _store_grad(leaf, g, owned)
+                continue
+            nxt = node.next_fns
+            if nxt is None:
+                raise RuntimeError(_FREED)
+            if node.versions:
+                _check_versions(node)
+            in_grads = node.backward(g)
+            meta = node.meta
+            if not retain_graph:
+                node.release()
+            for m, gi, md in zip(nxt, in_grads, meta):
+                if m is None:
+                    continue
+                if gi is None:
+                    raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
+                shape, dt = md
+                if gi.shape != shape:
+                    gi = sum_to_shape(gi, shape)
+                if gi.dtype != dt:
+                    gi = gi.astype(dt)
+                if isinstance(gi, np.generic):
+                    gi = np.asarray(gi)
+                prev = grads.get(m)
+                if prev is None:
+                    grads[m] = (gi, gi is not g)
+                else:
+                    grads[m] = (prev[0] + gi, True)
+                deps[m] -= 1
+                if deps[m] == 0:
+                    ready.append(m)
+

@@ -1,0 +1,336 @@
+"""The kernel table: every fused kernel by name, as a CUDA kernel and its NumPy twin.
+
+Each row pairs a CuPy ``ElementwiseKernel`` (its body calls the templated functions of
+``kernels/*.cuh``, whose text is the preamble) with a NumPy function of the same signature: the
+twin is the CPU path and the written spec of the kernel. A ``Kernel`` call dispatches on the
+first argument's type; this is the one device branch of the library. CUDA kernels are built on
+first use and memoized for the process (CuPy compiles per device and caches binaries on disk).
+
+Arguments follow CuPy's order: inputs, then outputs. Kernels named ``*_update`` and
+``bias_*`` write their outputs in place and return nothing useful on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from . import _device as _dev
+
+_HERE = Path(__file__).resolve().parent
+# Installed wheels carry the sources in gpugrad/_cuda_src; a source checkout has them in kernels/.
+_SRC_DIRS = (_HERE / "_cuda_src", _HERE.parent / "kernels")
+SOURCES = ("common.cuh", "activations.cuh", "fused.cuh")
+
+
+def source_dir() -> Path:
+    """The folder holding the ``.cuh`` sources."""
+    for d in _SRC_DIRS:
+        if (d / "common.cuh").is_file():
+            return d
+    raise FileNotFoundError(f"gpugrad's CUDA sources (*.cuh) are missing; looked in {_SRC_DIRS}")
+
+
+def preamble() -> str:
+    """All kernel sources as one text, local #includes inlined (NVRTC sees a single file)."""
+    d = source_dir()
+    parts = [re.sub(r'^#include\s+"[^"]+"\s*$', "", (d / n).read_text(), flags=re.M) for n in SOURCES]
+    return "\n".join(parts)
+
+
+_C = "typedef typename gg::opmath<T>::type C; "
+
+
+class Kernel:
+    """One row of the table: ``Kernel(name, in_params, out_params, body, twin)``."""
+
+    def __init__(self, name: str, in_params: str, out_params: str, body: str, twin) -> None:
+        self.name = name
+        self.in_params = in_params
+        self.out_params = out_params
+        self.body = _C + body
+        self.twin = twin
+        self._cuda = None
+
+    def __call__(self, *args):
+        if isinstance(args[0], np.ndarray):
+            return self.twin(*args)
+        return self.cuda_kernel()(*args)
+
+    def cuda_kernel(self):
+        """The CuPy ElementwiseKernel, built on first use."""
+        if self._cuda is None:
+            cp = _dev.cupy()
+            self._cuda = cp.ElementwiseKernel(
+                self.in_params, self.out_params, self.body, "gg_" + self.name,
+                preamble=preamble(),
+            )
+        return self._cuda
+
+    def params(self):
+        """(type, name) of every parameter, inputs first."""
+        specs = f"{self.in_params}, {self.out_params}".split(",")
+        return [tuple(s.split()[-2:]) for s in specs if s.strip()]
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.name}: ({self.in_params}) -> ({self.out_params}))"
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy twins. Lean: each allocates at most what it returns plus one temporary.
+
+_RSQRT2 = 1.0 / math.sqrt(2.0)
+_RSQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K = math.sqrt(2.0 / math.pi)
+
+
+def _sigmoid(x, out=None):
+    pos = x >= 0
+    e = np.abs(x, out=out)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # exp(-|x|) never overflows
+    num = np.where(pos, 1.0, e).astype(x.dtype, copy=False)
+    e += 1.0
+    return np.divide(num, e, out=e)
+
+
+def _tanh_bwd(y, gy):
+    t = y * y
+    np.subtract(1.0, t, out=t)
+    return np.multiply(t, gy, out=t)
+
+
+def _sigmoid_bwd(y, gy):
+    t = np.subtract(1.0, y)
+    t *= y
+    return np.multiply(t, gy, out=t)
+
+
+def _relu_bwd(y, gy):
+    return np.where(y > 0, gy, 0.0).astype(gy.dtype, copy=False)
+
+
+def _leaky_fwd(x, slope):
+    return np.where(x > 0, x, x * slope)
+
+
+def _leaky_bwd(x, gy, slope):
+    return np.where(x > 0, gy, gy * slope)
+
+
+def _gelu_fwd(x, out=None):
+    t = np.multiply(x, _RSQRT2, out=out)
+    _dev.erf(t, out=t)
+    t += 1.0
+    t *= x
+    t *= 0.5
+    return t
+
+
+def _gelu_bwd(x, gy):
+    t = x * x
+    t *= -0.5
+    np.exp(t, out=t)
+    t *= _RSQRT2PI
+    t *= x  # x * pdf(x)
+    c = x * _RSQRT2
+    _dev.erf(c, out=c)
+    c += 1.0
+    c *= 0.5  # cdf(x)
+    t += c
+    return np.multiply(t, gy, out=t)
+
+
+def _gelu_tanh_fwd(x, out=None):
+    t = np.multiply(x, x, out=out)
+    t *= 0.044715
+    t += 1.0
+    t *= x
+    t *= _K
+    np.tanh(t, out=t)
+    t += 1.0
+    t *= x
+    t *= 0.5
+    return t
+
+
+def _gelu_tanh_bwd(x, gy):
+    x2 = x * x
+    t = x2 * 0.044715
+    t += 1.0
+    t *= x
+    t *= _K
+    np.tanh(t, out=t)  # t = tanh(inner)
+    x2 *= 3 * 0.044715
+    x2 += 1.0
+    x2 *= _K  # d inner / dx
+    d = t * t
+    np.subtract(1.0, d, out=d)
+    d *= x2
+    d *= x
+    t += 1.0
+    t += d
+    t *= 0.5
+    return np.multiply(t, gy, out=t)
+
+
+def _bias_inplace(act):
+    def twin(b, z):
+        z += b
+        act(z, out=z)
+        return z
+
+    return twin
+
+
+def _bias_saving_x(act):
+    def twin(b, z, y):
+        z += b
+        act(z, out=y)
+        return z, y
+
+    return twin
+
+
+def _bias_leaky(b, slope, z, y):
+    z += b
+    np.copyto(y, _leaky_fwd(z, slope))
+    return z, y
+
+
+def _softmax_xent_bwd(x, lse, t, scale, eps, ncls):
+    p = np.subtract(x, lse)
+    np.exp(p, out=p)
+    if eps:
+        p -= eps / ncls
+    p[np.arange(p.shape[0]), t.reshape(-1)] -= 1.0 - eps
+    p *= scale
+    return p
+
+
+def _sgd_update(g, lr, wd, momentum, dampening, nesterov, first, p, buf):
+    if wd:
+        g = g + wd * p
+    if momentum:
+        if first:
+            np.copyto(buf, g)
+        else:
+            buf *= momentum
+            buf += (1.0 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    p -= lr * g
+    return p, buf
+
+
+def _sgd_plain_update(g, lr, wd, p):
+    if wd:
+        g = g + wd * p
+    p -= lr * g
+    return p
+
+
+def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v):
+    if wd:
+        if decoupled:
+            p *= 1.0 - lr * wd
+        else:
+            g = g + wd * p
+    m *= beta1
+    t = g * (1.0 - beta1)
+    m += t
+    np.multiply(g, g, out=t)
+    t *= 1.0 - beta2
+    v *= beta2
+    v += t
+    np.sqrt(v, out=t)
+    t /= bc2_sqrt
+    t += eps
+    np.divide(m, t, out=t)
+    t *= lr / bc1
+    p -= t
+    return p, m, v
+
+
+# ---------------------------------------------------------------------------------------------
+# The table.
+
+
+def _act_rows(name, fwd, bwd, saves):
+    """Forward, backward and fused bias-add forward of one activation."""
+    rows = [
+        Kernel(f"{name}_fwd", "T x", "T y", f"y = (T)gg::{name}_fwd<C>((C)x);", fwd),
+        Kernel(f"{name}_bwd", f"T {saves}, T gy", "T gx",
+               f"gx = (T)gg::{name}_bwd<C>((C){saves}, (C)gy);", bwd),
+    ]
+    if saves == "y":  # backward needs only y: write act(z + b) over z
+        rows.append(Kernel(f"bias_{name}", "T b", "T z",
+                           f"z = (T)gg::{name}_fwd<C>((C)z + (C)b);", _bias_inplace(fwd)))
+    else:  # backward needs x = z + b: keep it in z, return y beside it
+        rows.append(Kernel(f"bias_{name}", "T b", "T z, T y",
+                           f"C x = (C)z + (C)b; z = (T)x; y = (T)gg::{name}_fwd<C>(x);",
+                           _bias_saving_x(fwd)))
+    return rows
+
+
+_ROWS = [
+    *_act_rows("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y"),
+    *_act_rows("sigmoid", _sigmoid, _sigmoid_bwd, "y"),
+    *_act_rows("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y"),
+    *_act_rows("gelu", _gelu_fwd, _gelu_bwd, "x"),
+    *_act_rows("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x"),
+    Kernel("leaky_relu_fwd", "T x, T slope", "T y",
+           "y = (T)gg::leaky_relu_fwd<C>((C)x, (C)slope);", _leaky_fwd),
+    Kernel("leaky_relu_bwd", "T x, T gy, T slope", "T gx",
+           "gx = (T)gg::leaky_relu_bwd<C>((C)x, (C)gy, (C)slope);", _leaky_bwd),
+    Kernel("bias_leaky_relu", "T b, T slope", "T z, T y",
+           "C x = (C)z + (C)b; z = (T)x; y = (T)gg::leaky_relu_fwd<C>(x, (C)slope);",
+           _bias_leaky),
+    Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, T eps, int64 ncls", "T gx",
+           "gx = (T)gg::softmax_xent_bwd<C>((C)x, (C)lse, t == (i % ncls), (C)scale, (C)eps,"
+           " (C)ncls);", _softmax_xent_bwd),
+    Kernel("sgd_update",
+           "T g, T lr, T wd, T momentum, T dampening, bool nesterov, bool first", "T p, T buf",
+           "C pp = (C)p, bb = (C)buf; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)momentum,"
+           " (C)dampening, nesterov, first); p = (T)pp; if (momentum != (T)0) buf = (T)bb;",
+           _sgd_update),
+    Kernel("sgd_plain_update", "T g, T lr, T wd", "T p",
+           "C pp = (C)p, bb = (C)0; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)0, (C)0,"
+           " false, false); p = (T)pp;", _sgd_plain_update),
+    Kernel("adam_update",
+           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T p, T m, T v",
+           "C pp = (C)p, mm = (C)m, vv = (C)v; gg::adam_update<C>(pp, mm, vv, (C)g, (C)lr,"
+           " (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt, decoupled);"
+           " p = (T)pp; m = (T)mm; v = (T)vv;", _adam_update),
+]
+
+TABLE: dict[str, Kernel] = {k.name: k for k in _ROWS}
+
+
+def get(name: str) -> Kernel:
+    return TABLE[name]
+
+
+# Activation name (as ops spell it) -> kernel prefix.
+ACTIVATIONS = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "gelu": "gelu",
+               "gelu_tanh": "gelu_tanh", "leaky_relu": "leaky_relu"}
+SAVES_OUTPUT = {"tanh", "sigmoid", "relu"}
+
+
+def warmup(device=None) -> list[str]:
+    """Compile every CUDA kernel now for float32 and float64 (CuPy keeps them in its disk cache)."""
+    cp = _dev.cupy()
+    d = _dev.resolve(device if device is not None else "cuda")
+    done = []
+    with cp.cuda.Device(d.index):
+        for k in TABLE.values():
+            for dt in (np.float32, np.float64):
+                args = [cp.zeros(1, {"T": dt, "int64": np.int64, "bool": np.bool_}[t])
+                        for t, _ in k.params()]
+                k.cuda_kernel()(*args)
+            done.append(k.name)
+        cp.cuda.Device().synchronize()
+    return done

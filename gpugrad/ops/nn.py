@@ -1,0 +1,155 @@
+"""Neural-network ops: softmax, log-softmax, fused cross-entropy, linear and linear+activation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels as K
+from ..autograd import Function
+
+
+def _lse(xp, x, axis):
+    """log-sum-exp over ``axis`` with keepdims, finite for finite inputs of any magnitude."""
+    m = x.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
+    e = x - m
+    xp.exp(e, out=e)
+    s = e.sum(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        xp.log(s, out=s)
+    s += m
+    return s
+
+
+class Softmax(Function):
+    saved_output = True
+
+    def forward(self, x, dim):
+        self.dim = dim
+        e = x - x.max(axis=dim, keepdims=True)
+        self.xp.exp(e, out=e)
+        e /= e.sum(axis=dim, keepdims=True)
+        self.y = e
+        return e
+
+    def backward(self, gy):
+        y = self.y
+        return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    saved_output = True
+
+    def forward(self, x, dim):
+        self.dim = dim
+        self.y = y = x - _lse(self.xp, x, dim)
+        return y
+
+    def backward(self, gy):
+        return (gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True),)
+
+
+class CrossEntropy(Function):
+    """Softmax + negative log-likelihood in one stable op, over logits (N, C) and classes (N,).
+
+    Forward keeps the rows' log-sum-exp; backward is one fused pass
+    ``(softmax - smoothed one-hot) * scale`` (the ``softmax_xent_bwd`` kernel).
+    """
+
+    saved_inputs = (0,)
+
+    def forward(self, x, target, reduction="mean", label_smoothing=0.0, ignore_index=-100):
+        xp = self.xp
+        n, c = x.shape
+        valid = target != ignore_index
+        t = xp.where(valid, target, 0)[:, None]
+        lse = _lse(xp, x, 1)
+        nll = lse - xp.take_along_axis(x, t, axis=1)  # (N, 1)
+        eps = float(label_smoothing)
+        if eps:
+            smooth = lse - x.mean(axis=1, keepdims=True)  # -mean_c log p_c
+            nll = nll * (1.0 - eps) + smooth * eps
+        loss = xp.where(valid[:, None], nll, 0.0).astype(x.dtype, copy=False)[:, 0]
+        self.x, self.lse, self.t, self.valid = x, lse, t, valid
+        self.reduction, self.eps, self.c = reduction, eps, c
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return loss.sum()
+        self.count = count = valid.sum()
+        return loss.sum() / count.astype(x.dtype)
+
+    def backward(self, gy):
+        valid = self.valid[:, None].astype(self.x.dtype)
+        if self.reduction == "none":
+            scale = gy[:, None] * valid
+        elif self.reduction == "sum":
+            scale = gy * valid
+        else:
+            scale = (gy / self.count.astype(gy.dtype)) * valid
+        return (K.TABLE["softmax_xent_bwd"](self.x, self.lse, self.t, scale, self.eps, self.c),)
+
+
+class Linear(Function):
+    """``x @ weight.T + bias`` over the last axis of x, in one node."""
+
+    saved_inputs = (0, 1)
+
+    def forward(self, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[1]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({x.size // max(x.shape[-1], 1)}x"
+                f"{x.shape[-1]} and {weight.shape[1]}x{weight.shape[0]})"
+            )
+        self.x2 = x2 = x.reshape(-1, x.shape[-1])
+        self.w = weight
+        y = x2 @ weight.T
+        if bias is not None:
+            y += bias
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, gy):
+        return _linear_grads(self, gy.reshape(-1, gy.shape[-1]))
+
+
+def _linear_grads(node, g2):
+    """Gradients of x, weight and bias of a linear map, given the gradient of its output (2-d)."""
+    n = node.needs
+    gx = (g2 @ node.w).reshape(node.meta[0][0]) if n[0] else None
+    gw = g2.T @ node.x2 if n[1] else None
+    gb = g2.sum(axis=0) if len(n) > 2 and n[2] else None
+    return gx, gw, gb
+
+
+class LinearAct(Function):
+    """``act(x @ weight.T + bias)``: the hidden layer of an MLP, bias-add and activation fused.
+
+    ``act`` is one of tanh, sigmoid, relu, gelu, gelu_tanh, leaky_relu (then ``slope``).
+    """
+
+    saved_inputs = (0, 1)
+    saved_output = True
+
+    def forward(self, x, weight, bias, act="tanh", slope=0.01):
+        y = Linear.forward(self, x, weight)
+        z = y.reshape(-1, y.shape[-1])
+        self.act, self.slope = act, slope
+        if act in K.SAVES_OUTPUT:
+            K.TABLE["bias_" + act](bias, z)  # z <- act(z + b), in place
+            self.saved = z
+            return y
+        out = self.xp.empty_like(z)
+        if act == "leaky_relu":
+            K.TABLE["bias_leaky_relu"](bias, slope, z, out)
+        else:
+            K.TABLE["bias_" + act](bias, z, out)  # z <- z + b, out <- act(z + b)
+        self.saved = z
+        return out.reshape(y.shape)
+
+    def backward(self, gy):
+        g2 = gy.reshape(-1, gy.shape[-1])
+        if self.act == "leaky_relu":
+            gz = K.TABLE["leaky_relu_bwd"](self.saved, g2, self.slope)
+        else:
+            gz = K.TABLE[self.act + "_bwd"](self.saved, g2)
+        return _linear_grads(self, gz)

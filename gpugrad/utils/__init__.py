@@ -1,0 +1,5 @@
+"""``gpugrad.utils``: data loading."""
+
+from . import data
+
+__all__ = ["data"]
