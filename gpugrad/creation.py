@@ -41,13 +41,15 @@ def _as_array(data, dtype, device):
         target = _host_dtype(np.empty(0, arr.dtype), dtype)
         return _dev.to_device(arr, dev).astype(target, copy=True)
     from_python = not isinstance(data, (np.ndarray, np.generic))
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        if any(isinstance(x, Tensor) and x.numel() != 1 for x in data):
+            raise TypeError("tensor() of a list of multi-element Tensors: use gpugrad.stack")
+        data = [x.item() if isinstance(x, Tensor) else x for x in data]
     try:
         arr = np.array(data)
     except ValueError as e:
         raise ValueError(f"can't build a tensor from {type(data).__name__}: {e}") from None
     if arr.dtype == object:
-        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            raise TypeError("tensor() of a list of Tensors: use gpugrad.stack instead")
         raise TypeError(f"can't build a tensor from {type(data).__name__}: the data must be "
                         "numbers, nested lists of numbers, or an array")
     target = _host_dtype(arr, dtype)
