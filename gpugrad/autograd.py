@@ -166,54 +166,76 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run the op on Tensors (and constants: Python numbers, arrays) and record the graph."""
-        fn = cls.__new__(cls)
+        fn = _new(cls)
         arrays = []
         first = None
         requires = False
+        convert = False
         for a in args:
             if isinstance(a, Tensor):
                 d = a._data
                 if first is None:
                     first = d
-                elif type(d) is not type(first) or not isinstance(d, np.ndarray):
+                elif d.__class__ is not first.__class__ or d.__class__ is not np.ndarray:
                     _dev.same_device_or_raise(first, d)
-                requires = requires or a._requires_grad
+                if a._requires_grad:
+                    requires = True
                 arrays.append(d)
             else:
+                if a.__class__ is not float and a.__class__ is not int:
+                    convert = True
                 arrays.append(a)
         if first is None:
             raise TypeError(f"{cls.__name__} needs at least one Tensor argument")
-        fn.xp = xp = np if isinstance(first, np.ndarray) else _dev.cupy()
-        for i, a in enumerate(arrays):
-            if not isinstance(a, (int, float, xp.ndarray)) or isinstance(a, np.generic):
-                arrays[i] = _constant(a, first)
+        fn.xp = xp = np if first.__class__ is np.ndarray else _dev.cupy()
+        if convert:
+            for i, a in enumerate(arrays):
+                if not isinstance(a, (int, float, xp.ndarray)) or isinstance(a, np.generic):
+                    arrays[i] = _constant(a, first)
 
         if not (requires and _mode.enabled):
-            fn.needs = (False,) * len(args)
+            fn.needs = _NO_NEEDS[len(args)] if len(args) < 8 else (False,) * len(args)
             out = fn.forward(*arrays, **kwargs)
-            if not isinstance(out, xp.ndarray):
+            if out.__class__ is not xp.ndarray:
                 out = xp.asarray(out)
             t = _wrap(out, None)
             if cls.is_view:
                 t._version = args[0]._version
             return t
 
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        needs, nexts, meta = [], [], []
+        for a, d in zip(args, arrays):
+            if isinstance(a, Tensor) and a._requires_grad:
+                needs.append(True)
+                e = a._grad_fn
+                if e is None:
+                    e = a._accum
+                    if e is None:
+                        e = a._accum = AccumulateGrad(a)
+                nexts.append(e)
+                meta.append((d.shape, d.dtype))
+            else:
+                needs.append(False)
+                nexts.append(None)
+                meta.append(None)
         fn.needs = needs
         out = fn.forward(*arrays, **kwargs)
-        if not isinstance(out, xp.ndarray):
+        if out.__class__ is not xp.ndarray:
             out = xp.asarray(out)
         if out.dtype.kind != "f":
             return _wrap(out, None)  # integer/bool results carry no gradient
-        fn.next_fns = tuple(_edge(a) if n else None for a, n in zip(args, needs))
-        fn.meta = tuple((d.shape, d.dtype) if n else None for d, n in zip(arrays, needs))
+        fn.next_fns = nexts
+        fn.meta = meta
         fn.retain = None
         t = _wrap(out, fn)
         if cls.is_view:
             t._version = args[0]._version
-        saved = cls.saved_inputs
-        if saved or cls.saved_output:
-            vs = [(args[i]._version, args[i]._version.v) for i in saved if isinstance(args[i], Tensor)]
+        if cls.saved_inputs or cls.saved_output:
+            vs = []
+            for i in cls.saved_inputs:
+                a = args[i]
+                if isinstance(a, Tensor):
+                    vs.append((a._version, a._version.v))
             if cls.saved_output:
                 vs.append((t._version, t._version.v))
             fn.versions = vs
@@ -271,6 +293,8 @@ def _edge(t):
 # Filled in by tensor.py (it imports this module first).
 Tensor = None
 _wrap = None
+_new = object.__new__
+_NO_NEEDS = [(False,) * n for n in range(8)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,46 +355,45 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 stack.append(m)
     grads = {start: (grad, False)}
     ready = [start]
-    with no_grad():
-        while ready:
-            node = ready.pop()
-            g, owned = grads.pop(node)
-            if node.retain is not None:
-                t = node.retain()
-                if t is not None:
-                    _store_grad(t, g, owned)
-            if isinstance(node, AccumulateGrad):
-                leaf = node.leaf()
-                if leaf is not None:
-                    _store_grad(leaf, g, owned)
+    while ready:
+        node = ready.pop()
+        g, owned = grads.pop(node)
+        if node.retain is not None:
+            t = node.retain()
+            if t is not None:
+                _store_grad(t, g, owned)
+        if node.__class__ is AccumulateGrad:
+            leaf = node.leaf()
+            if leaf is not None:
+                _store_grad(leaf, g, owned)
+            continue
+        nxt = node.next_fns
+        if nxt is None:
+            raise RuntimeError(_FREED)
+        if node.versions:
+            _check_versions(node)
+        in_grads = node.backward(g)
+        meta = node.meta
+        if not retain_graph:
+            node.release()
+        for m, gi, md in zip(nxt, in_grads, meta):
+            if m is None:
                 continue
-            nxt = node.next_fns
-            if nxt is None:
-                raise RuntimeError(_FREED)
-            if node.versions:
-                _check_versions(node)
-            in_grads = node.backward(g)
-            meta = node.meta
-            if not retain_graph:
-                node.release()
-            for m, gi, md in zip(nxt, in_grads, meta):
-                if m is None:
-                    continue
-                if gi is None:
-                    raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
-                shape, dt = md
-                if gi.shape != shape:
-                    gi = sum_to_shape(gi, shape)
-                if gi.dtype != dt:
-                    gi = gi.astype(dt)
-                if isinstance(gi, np.generic):
-                    gi = np.asarray(gi)
-                prev = grads.get(m)
-                if prev is None:
-                    grads[m] = (gi, gi is not g)
-                else:
-                    grads[m] = (prev[0] + gi, True)
-                deps[m] -= 1
-                if deps[m] == 0:
-                    ready.append(m)
-
+            if gi is None:
+                raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
+            if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
+                gi = np.asarray(gi)
+            shape, dt = md
+            if gi.shape != shape:
+                gi = sum_to_shape(gi, shape)
+            if gi.dtype != dt:
+                gi = gi.astype(dt)
+            prev = grads.get(m)
+            if prev is None:
+                grads[m] = (gi, gi is not g)
+            else:
+                grads[m] = (prev[0] + gi, True)
+            n = deps[m] - 1
+            deps[m] = n
+            if n == 0:
+                ready.append(m)

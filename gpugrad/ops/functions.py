@@ -175,7 +175,7 @@ MinResult = namedtuple("min", ["values", "indices"])
 
 
 def sum(input, dim=None, keepdim=False):  # noqa: A001
-    if input.dtype.name == "bool" or not input.dtype.is_floating_point:
+    if input._data.dtype.kind != "f":
         return _wrap(input._data.sum(axis=R.norm_dims(dim, input.ndim), keepdims=keepdim), None)
     return R.Sum.apply(input, dim=dim, keepdim=keepdim)
 

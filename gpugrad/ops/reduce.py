@@ -10,7 +10,7 @@ from ..autograd import Function
 def norm_dims(dim, ndim: int):
     """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes, checked."""
     if dim is None:
-        return tuple(range(ndim))
+        return _ALL[ndim] if ndim < 8 else tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
     for d in dims:
@@ -26,6 +26,17 @@ def norm_dims(dim, ndim: int):
     return tuple(sorted(out)) if ndim else ()
 
 
+_ALL = [tuple(range(n)) for n in range(8)]
+
+
+def _expand(xp, g, shape):
+    """``g`` broadcast to ``shape`` as a new array (cheaper than a broadcast view for small
+    shapes, and a leaf may keep it without a copy)."""
+    out = xp.empty(shape, g.dtype)
+    out[...] = g
+    return out
+
+
 def _kept(gy, shape, axes, keepdim):
     """``gy`` reshaped so it broadcasts against the input ``shape`` (the reduced axes as 1)."""
     if keepdim:
@@ -37,11 +48,11 @@ class Sum(Function):
     def forward(self, x, dim=None, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
-        return x.sum(axis=axes, keepdims=keepdim)
+        return x.sum(axis=None if dim is None else axes, keepdims=keepdim)
 
     def backward(self, gy):
         shape = self.meta[0][0]
-        return (self.xp.broadcast_to(_kept(gy, shape, self.axes, self.keepdim), shape),)
+        return (_expand(self.xp, _kept(gy, shape, self.axes, self.keepdim), shape),)
 
 
 class Mean(Function):
@@ -54,7 +65,7 @@ class Mean(Function):
     def backward(self, gy):
         shape = self.meta[0][0]
         g = _kept(gy, shape, self.axes, self.keepdim) / float(self.n)
-        return (self.xp.broadcast_to(g, shape),)
+        return (_expand(self.xp, g, shape),)
 
 
 class Var(Function):
