@@ -56,9 +56,22 @@ class Kernel:
         self._cuda = None
 
     def __call__(self, *args):
-        if isinstance(args[0], np.ndarray):
-            return self.twin(*args)
+        a0 = args[0]
+        if isinstance(a0, (np.ndarray, np.generic)):
+            if a0.ndim:
+                return self.twin(*args)
+            return self._host_0d(args)
         return self.cuda_kernel()(*args)
+
+    def _host_0d(self, args):
+        """NumPy turns 0-d results into scalars, which ``out=`` cannot take: run on 1-element
+        views (writes reach in-place outputs) and give 0-d arrays back."""
+        ones = [np.reshape(a, (1,)) if isinstance(a, (np.ndarray, np.generic)) and a.ndim == 0
+                else a for a in args]
+        out = self.twin(*ones)
+        if isinstance(out, tuple):
+            return tuple(o.reshape(()) for o in out)
+        return out.reshape(())
 
     def cuda_kernel(self):
         """The CuPy ElementwiseKernel, built on first use."""

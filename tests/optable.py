@@ -116,6 +116,10 @@ CASES = [
     Case("minimum", gg.minimum, np.minimum, ((3, 4), (3, 1))),
     Case("where", lambda a, b: gg.where(a > 0, a, b), lambda a, b: np.where(a > 0, a, b),
          ((3, 4), (3, 4))),
+    Case("tanh_0d", gg.tanh, np.tanh, ((),)),
+    Case("sigmoid_relu_0d", lambda a: a.sigmoid() + a.relu(),
+         lambda a: _sigmoid(a) + np.maximum(a, 0), ((),)),
+    Case("mul_0d_bcast", lambda a, b: a * b, lambda a, b: a * b, ((), (3,))),
     Case("clone", lambda a: a.clone() * 3, lambda a: a * 3, ((3,),)),
     Case("cast", lambda a: a.float() * 2, lambda a: a * 2, ((3, 2),), eps=1e-2, f64_tol=1e-6),
     # reductions
