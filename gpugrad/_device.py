@@ -149,7 +149,7 @@ def is_host(array) -> bool:
 
 
 def device_of(array) -> Device:
-    if isinstance(array, np.ndarray):
+    if isinstance(array, (np.ndarray, np.generic)):
         return CPU
     return Device("cuda", array.device.id)
 
@@ -181,7 +181,8 @@ def synchronize(device=None) -> None:
 
 def same_device_or_raise(a, b) -> None:
     """Raise, naming both devices, unless the arrays ``a`` and ``b`` live on one device."""
-    if type(a) is type(b) and (isinstance(a, np.ndarray) or a.device.id == b.device.id):
+    host_a, host_b = isinstance(a, (np.ndarray, np.generic)), isinstance(b, (np.ndarray, np.generic))
+    if host_a and host_b or not (host_a or host_b) and a.device.id == b.device.id:
         return
     raise RuntimeError(
         "Expected all tensors to be on the same device, but found at least two devices, "

@@ -320,6 +320,8 @@ def _check_versions(node) -> None:
 
 def _own(g, owned: bool):
     """A gradient array that a tensor may keep: a private, writable, contiguous copy if needed."""
+    if isinstance(g, np.generic):  # NumPy's 0-d results are scalars
+        return np.asarray(g)
     if owned and g.base is None and g.flags.writeable:
         return g
     return g.copy()
@@ -329,7 +331,7 @@ def _store_grad(t, g, owned: bool) -> None:
     if t._grad is None:
         t._grad = _own(g, owned)
     else:
-        t._grad = t._grad + g  # out of place: a grad array may be shared with the user
+        t._grad = _own(t._grad + g, True)  # out of place: a grad array may be shared
 
 
 def run_backward(root, grad, retain_graph: bool = False) -> None:
