@@ -16,7 +16,7 @@ _INSTALL_HINT = (
 
 
 class Device:
-    """A device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")`` or ``Device("cuda", 1)``.
+    """A device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``, ``Device("cuda", 1)``.
 
     ``"cuda"`` without an index means the current CUDA device; tensors always report a concrete
     index.
@@ -126,7 +126,7 @@ def _check_cuda_index(index: int) -> None:
 
 
 def resolve(device) -> Device:
-    """A concrete Device (CUDA with its index) from a spec; raises if CUDA is asked for and absent."""
+    """A concrete Device (CUDA with its index); raises if CUDA is asked for and absent."""
     d = device if isinstance(device, Device) else Device(device)
     if d.type == "cuda":
         cp = cupy()
@@ -181,7 +181,8 @@ def synchronize(device=None) -> None:
 
 def same_device_or_raise(a, b) -> None:
     """Raise, naming both devices, unless the arrays ``a`` and ``b`` live on one device."""
-    host_a, host_b = isinstance(a, (np.ndarray, np.generic)), isinstance(b, (np.ndarray, np.generic))
+    host = (np.ndarray, np.generic)
+    host_a, host_b = isinstance(a, host), isinstance(b, host)
     if host_a and host_b or not (host_a or host_b) and a.device.id == b.device.id:
         return
     raise RuntimeError(

@@ -37,7 +37,8 @@ def source_dir() -> Path:
 def preamble() -> str:
     """All kernel sources as one text, local #includes inlined (NVRTC sees a single file)."""
     d = source_dir()
-    parts = [re.sub(r'^#include\s+"[^"]+"\s*$', "", (d / n).read_text(), flags=re.M) for n in SOURCES]
+    include = re.compile(r'^#include\s+"[^"]+"\s*$', flags=re.M)
+    parts = [include.sub("", (d / n).read_text()) for n in SOURCES]
     return "\n".join(parts)
 
 

@@ -7,8 +7,8 @@ import weakref
 
 import numpy as np
 
-from . import autograd as _ag
 from . import _device as _dev
+from . import autograd as _ag
 from . import dtypes as _dt
 
 

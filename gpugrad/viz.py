@@ -111,8 +111,8 @@ def draw_dot(root, format: str = "svg", rankdir: str = "LR", names: dict | None 
     try:
         import graphviz
     except ImportError:
-        raise ImportError("draw_dot needs the graphviz Python package: "
-                          'pip install "gpugrad[viz]" (and the Graphviz programs to render)') from None
+        raise ImportError('draw_dot needs the graphviz Python package: pip install "gpugrad[viz]" '
+                          "(and the Graphviz programs to render)") from None
     nodes, edges = _graph(root, names)
     dot = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
     for nid, attrs in nodes:

@@ -193,8 +193,8 @@ CASES = [
     Case("linear_3d_nobias", lambda x, w: F.linear(x, w), lambda x, w: x @ w.T,
          ((2, 5, 3), (4, 3))),
     *[
-        Case(f"linear_{act}", (lambda act: lambda x, w, b: F.linear_act(x, w, b, act))(act),
-             (lambda ref: lambda x, w, b: ref(x @ w.T + b))(ref), ((5, 3), (4, 3), (4,)))
+        Case(f"linear_{act}", lambda x, w, b, act=act: F.linear_act(x, w, b, act),
+             lambda x, w, b, ref=ref: ref(x @ w.T + b), ((5, 3), (4, 3), (4,)))
         for act, ref in [("tanh", np.tanh), ("sigmoid", _sigmoid),
                          ("relu", lambda z: np.maximum(z, 0)), ("gelu", _gelu),
                          ("gelu_tanh", _gelu_tanh), ("leaky_relu", _leaky)]

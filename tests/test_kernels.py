@@ -42,7 +42,8 @@ def _host_program() -> str:
              f"  for (int i = 0; i < {len(EDGES)}; ++i) {{", "    T x = xs[i];"]
     for a in ACTS:
         lines.append(f'    printf("{a}_fwd %s %d %.17g\\n", t, i, (double)gg::{a}_fwd<T>(x));')
-        lines.append(f'    printf("{a}_bwd %s %d %.17g\\n", t, i, (double)gg::{a}_bwd<T>(x, T({GY})));')
+        lines.append(f'    printf("{a}_bwd %s %d %.17g\\n", t, i, '
+                     f'(double)gg::{a}_bwd<T>(x, T({GY})));')
     lines.append('    printf("leaky_relu_fwd %s %d %.17g\\n", t, i, '
                  '(double)gg::leaky_relu_fwd<T>(x, T(0.1)));')
     lines.append(f'    printf("leaky_relu_bwd %s %d %.17g\\n", t, i, '
@@ -162,8 +163,9 @@ def _device_program() -> str:
                 params.append(f"{'const ' if j < n_in else ''}{c.replace('T', ctype)}* {name}_")
                 ref = "" if j < n_in else "&"
                 binds.append(f"{c} {ref}{name} = {name}_[i];")
+            signature = f'extern "C" __global__ void {k.name}_{ctype}({", ".join(params)}'
             parts.append(
-                f'extern "C" __global__ void {k.name}_{ctype}({", ".join(params)}, long long n) {{\n'
+                f"{signature}, long long n) {{\n"
                 f"  typedef {ctype} T;\n"
                 "  for (long long i = blockIdx.x * blockDim.x + threadIdx.x; i < n;"
                 " i += gridDim.x * blockDim.x) {\n"

@@ -35,7 +35,7 @@ def test_registration_and_traversal():
     assert m.train() is m and m.training and m.head[0].training
     assert m.eval() is m and not m.training and not m.head[1].training
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        m.nope
+        _ = m.nope
 
 
 def test_repr_is_readable():

@@ -2,8 +2,20 @@
 
 from . import functional, init
 from .layers import (
-    GELU, MLP, CrossEntropyLoss, Dropout, Flatten, Identity, LeakyReLU, Linear, MSELoss, ReLU,
-    Sequential, Sigmoid, Softmax, Tanh,
+    GELU,
+    MLP,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
 )
 from .module import Module, Parameter
 

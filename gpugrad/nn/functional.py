@@ -8,7 +8,14 @@ from .. import _device as _dev
 from ..ops import nn as _N
 from ..ops.elementwise import Mul
 from ..ops.functions import (  # noqa: F401  (re-exported)
-    gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
 )
 from ..tensor import Tensor, _wrap
 

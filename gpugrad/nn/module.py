@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Iterator
+from collections.abc import Iterator
 
 from .. import autograd as _ag
 from ..dtypes import float32, float64
@@ -57,7 +57,8 @@ class Module:
 
     def _registry(self):
         try:
-            return self.__dict__["_parameters"], self.__dict__["_modules"], self.__dict__["_buffers"]
+            d = self.__dict__
+            return d["_parameters"], d["_modules"], d["_buffers"]
         except KeyError:
             raise AttributeError(f"cannot assign to {type(self).__name__} before "
                                  "Module.__init__() is called") from None

@@ -196,7 +196,8 @@ def _correction(unbiased, correction):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return R.Var.apply(input, dim=dim, correction=_correction(unbiased, correction), keepdim=keepdim)
+    correction = _correction(unbiased, correction)
+    return R.Var.apply(input, dim=dim, correction=correction, keepdim=keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

@@ -62,7 +62,7 @@ class Stack(Function):
 
 
 class Index(Function):
-    """``x[key]`` with ints, slices, None and Ellipsis only: a view, scattered back by assignment."""
+    """``x[key]`` with ints, slices, None and Ellipsis: a view; backward assigns into zeros."""
 
     is_view = True
 

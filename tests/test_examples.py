@@ -1,0 +1,64 @@
+"""Every example runs at a reduced size, on every device, and its result is asserted."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpugrad as gg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+
+import backprop_walkthrough  # noqa: E402
+import digits  # noqa: E402
+import manual_vs_auto  # noqa: E402
+import micrograd_mlp  # noqa: E402
+import moons  # noqa: E402
+
+
+def test_digits_trains_and_writes_plot_and_checkpoint(device, tmp_path):
+    r = digits.main(epochs=12, device=device, out=tmp_path, progress=False)
+    assert r["test_accuracy"] >= 0.95
+    assert r["samples_per_second"] > 0 and r["device"].startswith(device)
+    assert r["plot"].stat().st_size > 10_000
+    ck = gg.load(r["checkpoint"], map_location="cpu")
+    assert ck["epochs"] == 12 and ck["model"]["0.weight"].shape == (256, 64)
+    model = gg.nn.Sequential(gg.nn.Linear(64, 256), gg.nn.GELU(), gg.nn.Dropout(0.3),
+                             gg.nn.Linear(256, 256), gg.nn.GELU(), gg.nn.Dropout(0.3),
+                             gg.nn.Linear(256, 10))
+    model.load_state_dict(ck["model"])
+    Xtr, ytr, Xte, yte = digits.load_digits("cpu")
+    assert digits.accuracy(model, Xte, yte) == pytest.approx(r["test_accuracy"], abs=1e-6)
+
+
+def test_micrograd_loop_loss_falls(capsys):
+    losses = micrograd_mlp.main(steps=30)
+    assert losses[-1] < 0.1 * losses[0]
+    assert "predictions" in capsys.readouterr().out
+
+
+def test_moons_reaches_full_training_accuracy(device, tmp_path):
+    r = moons.main(steps=200, device=device, out=tmp_path, verbose=False)
+    assert r["accuracy"] == 1.0
+    assert r["plot"].stat().st_size > 5_000
+
+
+def test_manual_and_autograd_gradients_agree(device):
+    r = manual_vs_auto.main(steps=5, device=device, verbose=False)
+    assert r["max_grad_difference"] < 1e-12
+    for lm, la in r["losses"]:
+        assert lm == pytest.approx(la, rel=1e-12)
+    assert r["losses"][-1][0] < r["losses"][0][0]
+
+
+def test_backprop_walkthrough(tmp_path, capsys):
+    r = backprop_walkthrough.main(out=tmp_path, steps=20)
+    assert r["derivative"]["exact"] == 14.0
+    assert r["derivative"]["numeric"] == pytest.approx(14.0, abs=1e-6)
+    assert r["chain"]["grads"] == r["chain"]["by_hand"] == (-3.0, 2.0, 1.0)
+    assert r["neuron"]["dw1"] == pytest.approx(1.0) and r["neuron"]["dx1"] == pytest.approx(-1.5)
+    dot = (tmp_path / "neuron.dot").read_text()
+    assert all(f"{{ {n} |" in dot for n in ("x1", "w1", "x1*w1", "n", "o"))
+    assert np.diff(r["mlp"]["losses"][:5]).max() < 0.5 and r["mlp"]["losses"][-1] < 0.05
+    assert "4. MLP" in capsys.readouterr().out
