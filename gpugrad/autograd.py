@@ -322,7 +322,7 @@ def _own(g, owned: bool):
     """A gradient array that a tensor may keep: a private, writable, contiguous copy if needed."""
     if isinstance(g, np.generic):  # NumPy's 0-d results are scalars
         return np.asarray(g)
-    if owned and g.base is None and g.flags.writeable:
+    if owned and g.base is None:  # a fresh array from a backward: nobody else holds it
         return g
     return g.copy()
 
@@ -388,7 +388,7 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
             shape, dt = md
             if gi.shape != shape:
                 gi = sum_to_shape(gi, shape)
-            if gi.dtype != dt:
+            if gi.dtype is not dt and gi.dtype != dt:
                 gi = gi.astype(dt)
             prev = grads.get(m)
             if prev is None:

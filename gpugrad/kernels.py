@@ -102,13 +102,11 @@ _K = math.sqrt(2.0 / math.pi)
 
 
 def _sigmoid(x, out=None):
-    pos = x >= 0
-    e = np.abs(x, out=out)
-    np.negative(e, out=e)
-    np.exp(e, out=e)  # exp(-|x|) never overflows
-    num = np.where(pos, 1.0, e).astype(x.dtype, copy=False)
-    e += 1.0
-    return np.divide(num, e, out=e)
+    t = np.negative(x, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(t, out=t)  # inf for very negative x, and 1 / (1 + inf) = 0 exactly
+    t += 1.0
+    return np.divide(1.0, t, out=t)
 
 
 def _tanh_bwd(y, gy):
@@ -124,7 +122,7 @@ def _sigmoid_bwd(y, gy):
 
 
 def _relu_bwd(y, gy):
-    return np.where(y > 0, gy, 0.0).astype(gy.dtype, copy=False)
+    return np.multiply(gy, y > 0)
 
 
 def _leaky_fwd(x, slope):

@@ -79,13 +79,20 @@ def _class_targets(input: Tensor, target, fn: str):
     return input, target, out_shape
 
 
-def _check_range(target: Tensor, c: int, ignore_index: int, fn: str) -> None:
+def _check_range(target: Tensor, c: int, ignore_index: int, fn: str) -> bool:
+    """Raise IndexError for a class index outside [0, c) (other than ignore_index); return
+    whether any target is ignore_index."""
     t = target._data
-    if t.size:
-        bad = (t != ignore_index) & ((t < 0) | (t >= c))
-        if bool(bad.any()):
-            v = int(t[bad].reshape(-1)[0])
-            raise IndexError(f"{fn}: Target {v} is out of bounds for {c} classes")
+    if not t.size:
+        return False
+    lo, hi = int(t.min()), int(t.max())
+    if lo >= 0 and hi < c:
+        return 0 <= ignore_index < c and bool((t == ignore_index).any())
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bool(bad.any()):
+        v = int(t[bad].reshape(-1)[0])
+        raise IndexError(f"{fn}: Target {v} is out of bounds for {c} classes")
+    return True
 
 
 def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
@@ -97,9 +104,10 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     x, t, out_shape = _class_targets(input, target, "cross_entropy")
-    _check_range(t, x.shape[1], ignore_index, "cross_entropy")
+    ignored = _check_range(t, x.shape[1], ignore_index, "cross_entropy")
     loss = _N.CrossEntropy.apply(x, t._data.astype("int64", copy=False), reduction=reduction,
-                                 label_smoothing=label_smoothing, ignore_index=ignore_index)
+                                 label_smoothing=label_smoothing,
+                                 ignore_index=ignore_index if ignored else None)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 

@@ -58,35 +58,38 @@ class CrossEntropy(Function):
 
     saved_inputs = (0,)
 
-    def forward(self, x, target, reduction="mean", label_smoothing=0.0, ignore_index=-100):
+    def forward(self, x, target, reduction="mean", label_smoothing=0.0, ignore_index=None):
+        """``ignore_index`` None means no target is ignored (the caller checked)."""
         xp = self.xp
         n, c = x.shape
-        valid = target != ignore_index
-        t = xp.where(valid, target, 0)[:, None]
-        lse = _lse(xp, x, 1)
-        nll = lse - xp.take_along_axis(x, t, axis=1)  # (N, 1)
+        valid = None if ignore_index is None else target != ignore_index
+        t = target if valid is None else xp.where(valid, target, 0)
+        lse = _lse(xp, x, 1)  # (N, 1)
+        nll = lse[:, 0] - x[xp.arange(n), t]
         eps = float(label_smoothing)
         if eps:
-            smooth = lse - x.mean(axis=1, keepdims=True)  # -mean_c log p_c
+            smooth = lse[:, 0] - x.mean(axis=1)  # -mean_c log p_c
             nll = nll * (1.0 - eps) + smooth * eps
-        loss = xp.where(valid[:, None], nll, 0.0).astype(x.dtype, copy=False)[:, 0]
-        self.x, self.lse, self.t, self.valid = x, lse, t, valid
+        if valid is not None:
+            nll = xp.where(valid, nll, 0.0).astype(x.dtype, copy=False)
+        self.x, self.lse, self.t, self.valid = x, lse, t[:, None], valid
         self.reduction, self.eps, self.c = reduction, eps, c
         if reduction == "none":
-            return loss
+            return nll
         if reduction == "sum":
-            return loss.sum()
-        self.count = count = valid.sum()
-        return loss.sum() / count.astype(x.dtype)
+            return nll.sum()
+        self.count = count = n if valid is None else int(valid.sum())
+        return nll.sum() / x.dtype.type(count) if count else nll.sum() * x.dtype.type("nan")
 
     def backward(self, gy):
-        valid = self.valid[:, None].astype(self.x.dtype)
         if self.reduction == "none":
-            scale = gy[:, None] * valid
+            scale = gy[:, None]
         elif self.reduction == "sum":
-            scale = gy * valid
+            scale = gy
         else:
-            scale = (gy / self.count.astype(gy.dtype)) * valid
+            scale = gy / gy.dtype.type(self.count)
+        if self.valid is not None:
+            scale = scale * self.valid[:, None]
         return (K.TABLE["softmax_xent_bwd"](self.x, self.lse, self.t, scale, self.eps, self.c),)
 
 
