@@ -147,7 +147,8 @@ def main(argv=None) -> dict:
         results["kernels"][name] = {"kernel_s": tk, "plain_s": tp, "GBps": bw / 1e9,
                                     "fraction_of_copy": bw / copy_bw, "speedup": tp / tk,
                                     "samples_s": s}
-        print(f"{name:18} {bw / 1e9:8.1f} {100 * bw / copy_bw:6.0f}% {arrays * 4 * n / tp / 1e9:11.1f}"
+        plain_bw = arrays * 4 * n / tp
+        print(f"{name:18} {bw / 1e9:8.1f} {100 * bw / copy_bw:6.0f}% {plain_bw / 1e9:11.1f}"
               f" {tp / tk:7.2f}x")
     kind = "cpu" if device == "cpu" else (H.gpu_name() or "cuda").split()[-1].lower()
     path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"kernels_{kind}.json", {

@@ -36,7 +36,9 @@ def table(runs: dict) -> str:
                   "|---|---|---|---|---|---|---|---|---|"]
         for size, r in run["results"].items():
             med = r["median_s"]
-            cell = lambda k: f"{med[k] * 1e3:.3f}" if k in med else "-"  # noqa: E731
+            def cell(k, med=med):
+                return f"{med[k] * 1e3:.3f}" if k in med else "-"
+
             vs_t = f"{med['gpugrad'] / med['torch']:.2f}" if "torch" in med else "-"
             lines.append(f"| {size} {r['layers']} | {r['batch']} | {cell('gpugrad')} | "
                          f"{cell('gpugrad-seq')} | {cell('floor')} | {cell('torch')} | "

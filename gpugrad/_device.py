@@ -168,6 +168,8 @@ def to_device(array, device: Device):
         return np.asarray(array)
     cp = cupy()
     with cp.cuda.Device(device.index):
+        if isinstance(array, cp.ndarray) and array.device.id != device.index:
+            return cp.array(array, copy=True)  # a peer copy to this device
         return cp.asarray(array)
 
 

@@ -196,8 +196,8 @@ class Function:
         if not (requires and _mode.enabled):
             fn.needs = _NO_NEEDS[len(args)] if len(args) < 8 else (False,) * len(args)
             out = fn.forward(*arrays, **kwargs)
-            if out.__class__ is not xp.ndarray:
-                out = xp.asarray(out)
+            if out.__class__ is not xp.ndarray and isinstance(out, np.generic):
+                out = np.asarray(out)  # NumPy's 0-d results are scalars
             t = _wrap(out, None)
             if cls.is_view:
                 t._version = args[0]._version
@@ -220,8 +220,8 @@ class Function:
                 meta.append(None)
         fn.needs = needs
         out = fn.forward(*arrays, **kwargs)
-        if out.__class__ is not xp.ndarray:
-            out = xp.asarray(out)
+        if out.__class__ is not xp.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)  # (ToDevice returns the other module's array: kept as is)
         if out.dtype.kind != "f":
             return _wrap(out, None)  # integer/bool results carry no gradient
         fn.next_fns = nexts

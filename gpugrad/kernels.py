@@ -306,7 +306,7 @@ _ROWS = [
     Kernel("sgd_update",
            "T g, T lr, T wd, T momentum, T dampening, bool nesterov, bool first", "T p, T buf",
            "C pp = (C)p, bb = (C)buf; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)momentum,"
-           " (C)dampening, nesterov, first); p = (T)pp; if (momentum != (T)0) buf = (T)bb;",
+           " (C)dampening, nesterov, first); p = (T)pp; if ((C)momentum != (C)0) buf = (T)bb;",
            _sgd_update),
     Kernel("sgd_plain_update", "T g, T lr, T wd", "T p",
            "C pp = (C)p, bb = (C)0; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)0, (C)0,"
