@@ -335,20 +335,26 @@ def _store_grad(t, g, owned: bool) -> None:
 
 
 def run_backward(root, grad, retain_graph: bool = False) -> None:
-    """Backpropagate ``grad`` (an array shaped like ``root``) from tensor ``root``."""
+    """Backpropagate ``grad`` (an array shaped like ``root``) from tensor ``root``.
+
+    Leaves receive each gradient contribution as it arrives (as PyTorch's AccumulateGrad
+    does); every other node runs once, after all the nodes that consume its output.
+    """
     start = _edge(root)
+    if start.__class__ is AccumulateGrad:
+        _store_grad(root, grad, False)
+        return
     if start.next_fns is None:
         raise RuntimeError(_FREED)
-    # Count, for every node reachable from root, how many edges lead into it.
+    # Count, for every op node reachable from root, how many edges lead into it.
     deps = {start: 0}
     stack = [start]
     while stack:
-        node = stack.pop()
-        nxt = node.next_fns
+        nxt = stack.pop().next_fns
         if nxt is None:
             continue
         for m in nxt:
-            if m is None:
+            if m is None or m.__class__ is AccumulateGrad:
                 continue
             if m in deps:
                 deps[m] += 1
@@ -364,11 +370,6 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
             t = node.retain()
             if t is not None:
                 _store_grad(t, g, owned)
-        if node.__class__ is AccumulateGrad:
-            leaf = node.leaf()
-            if leaf is not None:
-                _store_grad(leaf, g, owned)
-            continue
         nxt = node.next_fns
         if nxt is None:
             raise RuntimeError(_FREED)
@@ -390,6 +391,11 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 gi = sum_to_shape(gi, shape)
             if gi.dtype is not dt and gi.dtype != dt:
                 gi = gi.astype(dt)
+            if m.__class__ is AccumulateGrad:
+                leaf = m.leaf()
+                if leaf is not None:
+                    _store_grad(leaf, gi, gi is not g)
+                continue
             prev = grads.get(m)
             if prev is None:
                 grads[m] = (gi, gi is not g)

@@ -60,7 +60,7 @@ def _class_targets(input: Tensor, target, fn: str):
     """(input as (N, C), target as (N,), output shape for reduction='none') with checks."""
     if not isinstance(target, Tensor):
         target = _wrap(_dev.to_device(np.asarray(target), input.device), None)
-    if target.dtype.is_floating_point or target.dtype.name == "bool":
+    if target._data.dtype.kind not in "iu":
         raise TypeError(f"{fn}: target must hold class indices (an integer tensor), got "
                         f"{target.dtype}; probability targets are not supported")
     _dev.same_device_or_raise(input._data, target._data)
@@ -105,7 +105,7 @@ def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     x, t, out_shape = _class_targets(input, target, "cross_entropy")
     ignored = _check_range(t, x.shape[1], ignore_index, "cross_entropy")
-    loss = _N.CrossEntropy.apply(x, t._data.astype("int64", copy=False), reduction=reduction,
+    loss = _N.CrossEntropy.apply(x, t._data.astype(np.int64, copy=False), reduction=reduction,
                                  label_smoothing=label_smoothing,
                                  ignore_index=ignore_index if ignored else None)
     return loss.reshape(out_shape) if reduction == "none" else loss

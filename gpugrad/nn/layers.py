@@ -220,10 +220,12 @@ class MLP(Module):
         if not isinstance(x, Tensor):
             w = self.layers[0].weight
             x = _c.tensor(x, dtype=w.dtype, device=w.device)
-        layers = list(self.layers)
-        for layer in layers[:-1]:
-            x = F.linear_act(x, layer.weight, layer.bias, self.activation)
-        return layers[-1](x)
+        *hidden, last = self.layers._modules.values()
+        act = self.activation
+        for layer in hidden:
+            p = layer._parameters
+            x = F.linear_act(x, p["weight"], p["bias"], act)
+        return last(x)
 
     def extra_repr(self) -> str:
         return f"activation='{self.activation}'"

@@ -11,7 +11,7 @@ from ..autograd import Function
 def _lse(xp, x, axis):
     """log-sum-exp over ``axis`` with keepdims, finite for finite inputs of any magnitude."""
     m = x.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
+    m = xp.where(xp.isfinite(m), m, 0.0)  # rows of +-inf: no shift (keeps the dtype: NEP 50)
     e = x - m
     xp.exp(e, out=e)
     s = e.sum(axis=axis, keepdims=True)
