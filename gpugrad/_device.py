@@ -249,41 +249,41 @@ def _float_kind(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
 
 
-def random_normal(device: Device, shape, dtype):
+def _sample(device: Device, on_host, on_cuda):
+    """A draw from ``device``'s generator: ``on_host(Generator)`` or ``on_cuda(RandomState)``."""
     g = generator(device)
-    kind = _float_kind(dtype)
     if device.type == "cpu":
-        out = g.standard_normal(shape, dtype=kind)
-    else:
-        with cupy().cuda.Device(device.index):
-            out = g.standard_normal(shape, dtype=kind)
-    return out.astype(dtype, copy=False)
+        return on_host(g)
+    with cupy().cuda.Device(device.index):
+        return on_cuda(g)
+
+
+def random_normal(device: Device, shape, dtype):
+    kind = _float_kind(dtype)
+
+    def draw(g):
+        return g.standard_normal(shape, dtype=kind)
+
+    return _sample(device, draw, draw).astype(dtype, copy=False)
 
 
 def random_uniform(device: Device, shape, dtype):
     """Uniform on [0, 1)."""
-    g = generator(device)
     kind = _float_kind(dtype)
-    if device.type == "cpu":
-        out = g.random(shape, dtype=kind)
-    else:
-        with cupy().cuda.Device(device.index):
-            out = g.random_sample(shape, dtype=kind)
+    out = _sample(device, lambda g: g.random(shape, dtype=kind),
+                  lambda g: g.random_sample(shape, dtype=kind))
     return out.astype(dtype, copy=False)
 
 
 def random_integers(device: Device, low: int, high: int, shape, dtype):
     """Integers uniform on [low, high)."""
-    g = generator(device)
-    if device.type == "cpu":
-        return g.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
-    with cupy().cuda.Device(device.index):
-        return g.randint(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+    out = _sample(device, lambda g: g.integers(low, high, size=shape, dtype=np.int64),
+                  lambda g: g.randint(low, high, size=shape, dtype=np.int64))
+    return out.astype(dtype, copy=False)
 
 
 def random_permutation(device: Device, n: int):
-    g = generator(device)
-    if device.type == "cpu":
-        return g.permutation(n).astype(np.int64, copy=False)
-    with cupy().cuda.Device(device.index):
-        return g.permutation(n).astype(np.int64, copy=False)
+    def draw(g):
+        return g.permutation(n)
+
+    return _sample(device, draw, draw).astype(np.int64, copy=False)

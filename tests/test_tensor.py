@@ -142,6 +142,20 @@ def test_to_and_dtype_casts(device):
     np.testing.assert_allclose(host(x.grad), [2.0, 2.0])
 
 
+def test_add_and_sub_with_alpha(device):
+    x = gg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = gg.tensor([10.0, 20.0], device=device)
+    assert gg.add(x, y, alpha=0.5).tolist() == [6.0, 12.0]
+    assert gg.add(x, 2.0, alpha=3).tolist() == [7.0, 8.0]
+    out = gg.sub(x, y, alpha=2)
+    assert out.tolist() == [-19.0, -38.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    z = gg.zeros(2, device=device)
+    z.add_(y, alpha=0.1)
+    np.testing.assert_allclose(host(z), [1.0, 2.0])
+
+
 def test_comparisons_give_bool_tensors_without_grad(device):
     x = gg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
     for r, want in [(x == 2, [0, 1, 0]), (x != 2, [1, 0, 1]), (x < 2, [1, 0, 0]),

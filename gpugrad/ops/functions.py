@@ -22,11 +22,13 @@ from . import shape as S
 
 
 def add(input, other, *, alpha=1):
-    return E.Add.apply(input, other if alpha == 1 else mul(other, alpha))
+    """``input + alpha * other``."""
+    return E.Add.apply(input, other if alpha == 1 else other * alpha)
 
 
 def sub(input, other, *, alpha=1):
-    return E.Sub.apply(input, other if alpha == 1 else mul(other, alpha))
+    """``input - alpha * other``."""
+    return E.Sub.apply(input, other if alpha == 1 else other * alpha)
 
 
 def mul(input, other):
