@@ -8,9 +8,9 @@ import gpugrad as gg
 from gpugrad.nn import MLP
 
 
-def main(steps: int = 40, seed: int = 1, verbose: bool = True) -> list[float]:
+def main(steps: int = 40, seed: int = 1, verbose: bool = True, device=None) -> list[float]:
     gg.manual_seed(seed)
-    n = MLP(3, [4, 4, 1])
+    n = MLP(3, [4, 4, 1], device=device)
     xs = [
         [2.0, 3.0, -1.0],
         [3.0, -1.0, 0.5],

@@ -32,8 +32,8 @@ def test_digits_trains_and_writes_plot_and_checkpoint(device, tmp_path):
     assert digits.accuracy(model, Xte, yte) == pytest.approx(r["test_accuracy"], abs=1e-6)
 
 
-def test_micrograd_loop_loss_falls(capsys):
-    losses = micrograd_mlp.main(steps=30)
+def test_micrograd_loop_loss_falls(device, capsys):
+    losses = micrograd_mlp.main(steps=30, device=device)
     assert losses[-1] < 0.1 * losses[0]
     assert "predictions" in capsys.readouterr().out
 
