@@ -12,6 +12,7 @@ soon as its gradient has been propagated; a later backward through it raises.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 
@@ -35,15 +36,14 @@ def is_grad_enabled() -> bool:
     return _mode.enabled
 
 
-class set_grad_enabled:  # noqa: N801  (PyTorch's name)
-    """Context manager and decorator that sets grad mode on or off."""
+class _GradModeContext:
+    """Sets grad mode to ``mode`` inside a ``with`` block or a decorated function."""
 
-    def __init__(self, mode: bool = True) -> None:
-        self.mode = bool(mode)
-        self.prev = _mode.enabled
-        _mode.enabled = self.mode  # PyTorch's set_grad_enabled also works as a plain call
+    mode = True
 
     def __enter__(self):
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
@@ -52,8 +52,8 @@ class set_grad_enabled:  # noqa: N801  (PyTorch's name)
 
     def __call__(self, fn):
         mode = self.mode
-        _mode.enabled = self.prev  # used as a decorator: only the decorated calls change mode
 
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             prev = _mode.enabled
             _mode.enabled = mode
@@ -62,40 +62,35 @@ class set_grad_enabled:  # noqa: N801  (PyTorch's name)
             finally:
                 _mode.enabled = prev
 
-        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(fn, "__doc__", None)
-        wrapper.__wrapped__ = fn
         return wrapper
 
 
-class no_grad(set_grad_enabled):  # noqa: N801
+class no_grad(_GradModeContext):  # noqa: N801  (PyTorch's names)
     """Disable graph recording: ``with gpugrad.no_grad(): ...`` or ``@gpugrad.no_grad()``."""
 
-    def __init__(self) -> None:
-        self.mode = False
-        self.prev = _mode.enabled
-
-    def __enter__(self):
-        self.prev = _mode.enabled
-        _mode.enabled = False
-        return self
-
-    def __call__(self, fn):
-        self.prev = _mode.enabled
-        return super().__call__(fn)
+    mode = False
 
 
-class enable_grad(no_grad):  # noqa: N801
+class enable_grad(_GradModeContext):  # noqa: N801
     """Re-enable graph recording inside a ``no_grad`` block."""
 
-    def __init__(self) -> None:
-        self.mode = True
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
+    """Set grad mode: at once as a plain call, or for a ``with`` block or decorated function."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
         self.prev = _mode.enabled
+        _mode.enabled = self.mode
 
     def __enter__(self):
-        self.prev = _mode.enabled
-        _mode.enabled = True
-        return self
+        return self  # already set by __init__; __exit__ restores
+
+    def __call__(self, fn):
+        _mode.enabled = self.prev  # as a decorator it changes only the decorated calls
+        return super().__call__(fn)
 
 
 # ---------------------------------------------------------------------------------------------

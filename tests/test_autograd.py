@@ -176,6 +176,17 @@ def test_no_grad_and_enable_grad(device):
         assert not (x * 1).requires_grad
     assert gg.is_grad_enabled()
 
+    @gg.set_grad_enabled(False)
+    def g(t):
+        return t * 3
+
+    assert gg.is_grad_enabled() and not g(x).requires_grad and g.__name__ == "g"
+    gg.set_grad_enabled(False)  # a plain call takes effect at once
+    try:
+        assert not gg.is_grad_enabled()
+    finally:
+        gg.set_grad_enabled(True)
+
 
 def test_detach_shares_storage_and_cuts_the_graph(device):
     x = gg.tensor([1.0, 2.0], device=device, requires_grad=True)
