@@ -129,6 +129,23 @@ def test_losses_match_numpy(device):
     assert F.cross_entropy(gg.tensor(x3), gg.tensor(t3)).item() == pytest.approx(want3, rel=1e-5)
 
 
+def test_cross_entropy_ignore_index_inside_the_class_range(device):
+    rng = np.random.default_rng(3)
+    logits, t = rng.normal(size=(6, 4)), np.array([0, 1, 1, 3, 2, 1])
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    keep = t != 1
+    want = -logp[np.arange(6), t][keep].mean()
+    x = gg.tensor(logits, dtype=gg.float64, device=device, requires_grad=True)
+    loss = F.cross_entropy(x, gg.tensor(t, device=device), ignore_index=1)
+    assert loss.item() == pytest.approx(want, rel=1e-12)
+    loss.backward()
+    g = host(x.grad)
+    np.testing.assert_allclose(g[~keep], 0.0)
+    p = np.exp(logp)
+    p[np.arange(6), t] -= 1
+    np.testing.assert_allclose(g[keep], (p / keep.sum())[keep], rtol=1e-10)
+
+
 def test_cross_entropy_input_errors():
     x = gg.randn(3, 4)
     with pytest.raises(TypeError, match="class indices"):

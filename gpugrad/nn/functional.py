@@ -85,14 +85,14 @@ def _check_range(target: Tensor, c: int, ignore_index: int, fn: str) -> bool:
     t = target._data
     if not t.size:
         return False
-    lo, hi = int(t.min()), int(t.max())
-    if lo >= 0 and hi < c:
-        return 0 <= ignore_index < c and bool((t == ignore_index).any())
-    bad = (t != ignore_index) & ((t < 0) | (t >= c))
-    if bool(bad.any()):
-        v = int(t[bad].reshape(-1)[0])
-        raise IndexError(f"{fn}: Target {v} is out of bounds for {c} classes")
-    return True
+    outside = (t < 0) | (t >= c)
+    if bool(outside.any()):  # the one host sync on CUDA (CuPy would wrap bad indices silently)
+        bad = outside & (t != ignore_index)
+        if bool(bad.any()):
+            v = int(t[bad].reshape(-1)[0])
+            raise IndexError(f"{fn}: Target {v} is out of bounds for {c} classes")
+        return True
+    return 0 <= ignore_index < c and bool((t == ignore_index).any())
 
 
 def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
