@@ -368,12 +368,14 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         nxt = node.next_fns
         if nxt is None:
             raise RuntimeError(_FREED)
-        if node.versions:
-            _check_versions(node)
+        for counter, v in node.versions:
+            if counter.v != v:
+                _check_versions(node)  # raises, naming the node
         in_grads = node.backward(g)
         meta = node.meta
-        if not retain_graph:
-            node.release()
+        if not retain_graph:  # node.release(), inlined: this loop is the hot path
+            node.__dict__.clear()
+            node.next_fns = None
         for m, gi, md in zip(nxt, in_grads, meta):
             if m is None:
                 continue
@@ -388,7 +390,11 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 gi = gi.astype(dt)
             if m.__class__ is AccumulateGrad:
                 leaf = m.leaf()
-                if leaf is not None:
+                if leaf is None:
+                    continue
+                if leaf._grad is None and gi is not g and gi.base is None:
+                    leaf._grad = gi  # a fresh array nobody else holds: keep it (no copy)
+                else:
                     _store_grad(leaf, gi, gi is not g)
                 continue
             prev = grads.get(m)
