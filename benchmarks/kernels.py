@@ -117,6 +117,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--log2n", type=int, default=None, help="elements: 2^26 on CUDA, 2^22 CPU")
     ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--only", default="", help="comma-separated kernel names (default: all)")
     a = ap.parse_args(argv)
     import gpugrad as gg
     from gpugrad import kernels as K_
@@ -136,7 +137,10 @@ def main(argv=None) -> dict:
           f" copy bandwidth {copy_bw / 1e9:.1f} GB/s (read + write)")
     print(f"{'kernel':18} {'GB/s':>8} {'% copy':>7} {'plain GB/s':>11} {'speedup':>8}")
     results = {"copy_GBps": copy_bw / 1e9, "n": n, "kernels": {}}
+    only = {s for s in a.only.split(",") if s}
     for name, (build, arrays, plain) in specs(xp, n, rows).items():
+        if only and name not in only:
+            continue
         args = build()
         kern = K_.TABLE[name]
         pair = {"kernel": lambda kern=kern, args=args: kern(*args),

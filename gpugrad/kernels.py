@@ -126,11 +126,17 @@ def _relu_bwd(y, gy):
 
 
 def _leaky_fwd(x, slope):
+    if 0.0 <= slope <= 1.0:  # then max(x, slope x) is x for x > 0 and slope x otherwise
+        y = np.multiply(x, slope)
+        return np.maximum(x, y, out=y)
     return np.where(x > 0, x, x * slope)
 
 
 def _leaky_bwd(x, gy, slope):
-    return np.where(x > 0, gy, gy * slope)
+    d = (x > 0).astype(gy.dtype)  # 1 where x > 0, else 0 ...
+    d *= 1.0 - slope
+    d += slope  # ... then 1 or slope
+    return np.multiply(d, gy, out=d)
 
 
 def _gelu_fwd(x, out=None):

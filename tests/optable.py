@@ -106,6 +106,7 @@ CASES = [
     Case("sigmoid", gg.sigmoid, _sigmoid, ((3, 4),), (-6.0, 6.0)),
     Case("relu", gg.relu, lambda a: np.maximum(a, 0), ((3, 4),)),
     Case("leaky_relu", lambda a: F.leaky_relu(a, 0.1), lambda a: _leaky(a, 0.1), ((3, 4),)),
+    Case("leaky_relu_steep", lambda a: F.leaky_relu(a, 2.5), lambda a: _leaky(a, 2.5), ((3, 4),)),
     Case("gelu", F.gelu, _gelu, ((3, 4),), (-4.0, 4.0)),
     Case("gelu_tanh", lambda a: F.gelu(a, approximate="tanh"), _gelu_tanh, ((3, 4),), (-4.0, 4.0)),
     Case("softplus", F.softplus, lambda a: np.log1p(np.exp(a)), ((3, 4),), (-5.0, 5.0)),
