@@ -250,9 +250,6 @@ class Tensor:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
-    def __hash__(self) -> int:
-        return id(self)
-
     def __iter__(self):
         if not self._data.ndim:
             raise TypeError("iteration over a 0-d tensor")
@@ -521,4 +518,4 @@ Tensor.__lt__ = _F.lt
 Tensor.__le__ = _F.le
 Tensor.__gt__ = _F.gt
 Tensor.__ge__ = _F.ge
-Tensor.__hash__ = object.__hash__
+Tensor.__hash__ = object.__hash__  # by identity (``==`` is elementwise, as in PyTorch)
