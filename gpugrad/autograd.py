@@ -190,10 +190,7 @@ class Function:
 
         if not (requires and _mode.enabled):
             fn.needs = _NO_NEEDS[len(args)] if len(args) < 8 else (False,) * len(args)
-            out = fn.forward(*arrays, **kwargs)
-            if out.__class__ is not xp.ndarray and isinstance(out, np.generic):
-                out = np.asarray(out)  # NumPy's 0-d results are scalars
-            t = _wrap(out, None)
+            t = _wrap(fn.forward(*arrays, **kwargs), None)
             if cls.is_view:
                 t._version = args[0]._version
             return t
@@ -214,15 +211,13 @@ class Function:
                 nexts.append(None)
                 meta.append(None)
         fn.needs = needs
-        out = fn.forward(*arrays, **kwargs)
-        if out.__class__ is not xp.ndarray and isinstance(out, np.generic):
-            out = np.asarray(out)  # (ToDevice returns the other module's array: kept as is)
-        if out.dtype.kind != "f":
-            return _wrap(out, None)  # integer/bool results carry no gradient
+        t = _wrap(fn.forward(*arrays, **kwargs), fn)
+        if t._data.dtype.kind != "f":  # integer/bool results carry no gradient
+            t._grad_fn, t._requires_grad = None, False
+            return t
         fn.next_fns = nexts
         fn.meta = meta
         fn.retain = None
-        t = _wrap(out, fn)
         if cls.is_view:
             t._version = args[0]._version
         if cls.saved_inputs or cls.saved_output:

@@ -472,7 +472,12 @@ def parse_to_args(args, kwargs):
 
 
 def _wrap(data, grad_fn) -> Tensor:
-    """A Tensor around ``data`` (no copy), produced by ``grad_fn`` (None for a leaf)."""
+    """A Tensor around ``data`` (no copy), produced by ``grad_fn`` (None for a leaf).
+
+    The one place where NumPy's 0-d results, which are scalars, become 0-d arrays again.
+    """
+    if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)
     t = _new(Tensor)
     t._data = data
     t._requires_grad = grad_fn is not None

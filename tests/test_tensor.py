@@ -156,6 +156,16 @@ def test_add_and_sub_with_alpha(device):
     np.testing.assert_allclose(host(z), [1.0, 2.0])
 
 
+def test_zero_dim_results_are_tensors_of_arrays(device):
+    c = (gg.tensor([1, 2], device=device) == gg.tensor([1, 3], device=device)).sum()
+    assert c.item() == 1 and c.dtype == gg.int64 and c.numpy().shape == ()
+    assert repr(c) == "tensor(1)"
+    d = gg.tensor(1.0, device=device) > 0
+    assert d.dtype == gg.bool and bool(d) and repr(d) == "tensor(True)"
+    s = gg.tensor(2.0, device=device, requires_grad=True).exp()
+    assert s.numpy().shape == () and s.grad_fn is not None
+
+
 def test_comparisons_give_bool_tensors_without_grad(device):
     x = gg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
     for r, want in [(x == 2, [0, 1, 0]), (x != 2, [1, 0, 1]), (x < 2, [1, 0, 0]),
