@@ -194,6 +194,14 @@ def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _random(_dev.random_uniform, _size(size), dtype, device, requires_grad)
 
 
+def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(randn, input, dtype, device, requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(rand, input, dtype, device, requires_grad)
+
+
 def randint(low, high=None, size=None, *, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""

@@ -499,7 +499,7 @@ for _name in (
     "add sub mul div pow neg abs exp log sqrt sin cos tanh sigmoid relu clamp maximum minimum "
     "sum mean var std max min amax amin argmax argmin logsumexp softmax log_softmax "
     "reshape view flatten permute transpose t squeeze unsqueeze expand broadcast_to matmul "
-    "clone eq ne lt le gt ge"
+    "clone eq ne lt le gt ge isclose allclose equal"
 ).split():
     setattr(Tensor, _name, getattr(_F, _name))
 

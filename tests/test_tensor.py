@@ -166,6 +166,21 @@ def test_zero_dim_results_are_tensors_of_arrays(device):
     assert s.numpy().shape == () and s.grad_fn is not None
 
 
+def test_closeness_and_like_factories(device):
+    a = gg.tensor([1.0, 2.0, float("nan")], device=device)
+    b = gg.tensor([1.0 + 1e-7, 2.1, float("nan")], device=device)
+    assert a.isclose(b).tolist() == [True, False, False]
+    assert gg.isclose(a, b, equal_nan=True).tolist() == [True, False, True]
+    assert not gg.allclose(a, b) and gg.allclose(a[:1], b[:1])
+    assert gg.allclose(a[:2], b[:2], atol=0.2) and a[:2].allclose(b[:2], rtol=0.1)
+    assert gg.equal(a[:2], a[:2].clone()) and not gg.equal(a[:2], a[:1])
+    r = gg.randn_like(gg.zeros(3, 4, dtype=gg.float64, device=device))
+    assert r.shape == (3, 4) and r.dtype == gg.float64 and r.device == gg.device(
+        device if device == "cpu" else "cuda:0")
+    u = host(gg.rand_like(gg.zeros(1000, device=device)))
+    assert u.min() >= 0 and u.max() < 1
+
+
 def test_comparisons_give_bool_tensors_without_grad(device):
     x = gg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
     for r, want in [(x == 2, [0, 1, 0]), (x != 2, [1, 0, 1]), (x < 2, [1, 0, 0]),

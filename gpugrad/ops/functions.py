@@ -170,6 +170,33 @@ le = _compare(np.less_equal)
 gt = _compare(np.greater)
 ge = _compare(np.greater_equal)
 
+
+
+def _pair(input, other):
+    b = other._data if isinstance(other, Tensor) else other
+    if isinstance(other, Tensor):
+        _dev.same_device_or_raise(input._data, b)
+    return input._data, b
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
+    a, b = _pair(input, other)
+    return _wrap(_dev.array_module(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                 None)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element is close (``isclose``); shapes must broadcast."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other) -> bool:
+    """True when both tensors have the same shape and elements."""
+    a, b = _pair(input, other)
+    return a.shape == getattr(b, "shape", ()) and bool((a == b).all())
+
+
 # --- reductions ------------------------------------------------------------------------------
 
 MaxResult = namedtuple("max", ["values", "indices"])
