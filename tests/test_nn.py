@@ -240,3 +240,34 @@ def test_module_to_dtype_keeps_parameter_identity():
     m(gg.ones(1, 3, dtype=gg.float64)).sum().backward()
     opt.step()
     assert w.dtype == gg.float64
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_clip_grad_norm(device, norm_type):
+    a = gg.zeros(3, device=device, requires_grad=True)
+    b = gg.zeros(2, 2, device=device, requires_grad=True)
+    ga, gb = np.array([3.0, -4.0, 1.0]), np.array([[2.0, 0.5], [-1.0, 6.0]])
+    a.grad = gg.tensor(ga, dtype=gg.float32, device=device)
+    b.grad = gg.tensor(gb, dtype=gg.float32, device=device)
+    flat = np.concatenate([ga, gb.ravel()])
+    want = np.abs(flat).max() if norm_type == float("inf") else (
+        (np.abs(flat) ** norm_type).sum() ** (1 / norm_type))
+    total = nn.utils.clip_grad_norm_([a, b], max_norm=2.0, norm_type=norm_type)
+    assert total.item() == pytest.approx(want, rel=1e-6)
+    scale = 2.0 / (want + 1e-6)
+    np.testing.assert_allclose(host(a.grad), ga * scale, rtol=1e-6)
+    np.testing.assert_allclose(host(b.grad), gb * scale, rtol=1e-6)
+    before = host(a.grad).copy()
+    nn.utils.clip_grad_norm_([a, b], max_norm=100.0, norm_type=norm_type)  # no clipping
+    np.testing.assert_allclose(host(a.grad), before)
+    assert a.grad.dtype == gg.float32
+
+
+def test_clip_grad_value_and_nonfinite(device):
+    p = gg.zeros(4, device=device, requires_grad=True)
+    p.grad = gg.tensor([-3.0, 0.5, 2.0, -0.1], device=device)
+    nn.utils.clip_grad_value_([p], 1.0)
+    assert p.grad.tolist() == [-1.0, 0.5, 1.0, pytest.approx(-0.1)]
+    p.grad = gg.tensor([float("inf"), 1.0, 0.0, 0.0], device=device)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
