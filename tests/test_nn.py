@@ -156,6 +156,10 @@ def test_cross_entropy_input_errors():
         F.cross_entropy(x, gg.tensor([0, 1]))
     with pytest.raises(ValueError, match="reduction"):
         nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match="class dimension"):
+        F.cross_entropy(gg.tensor(1.0), gg.tensor(0))
+    one = F.cross_entropy(gg.tensor([1.0, 2.0, 0.5]), gg.tensor(1))  # (C,) input, 0-d target
+    assert one.item() == pytest.approx(-np.log(np.exp(2.0) / np.exp([1.0, 2.0, 0.5]).sum()))
 
 
 def test_init_functions():

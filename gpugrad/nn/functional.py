@@ -64,11 +64,13 @@ def _class_targets(input: Tensor, target, fn: str):
         raise TypeError(f"{fn}: target must hold class indices (an integer tensor), got "
                         f"{target.dtype}; probability targets are not supported")
     _dev.same_device_or_raise(input._data, target._data)
+    if input.ndim == 0:
+        raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")
     if input.ndim == 1:
         if target.ndim != 0:
             raise ValueError(f"{fn}: 1-d input (C,) needs a 0-d target, got {list(target.shape)}")
         return input.unsqueeze(0), target.reshape(1), ()
-    if input.ndim < 1 or target.shape != (input.shape[0],) + input.shape[2:]:
+    if target.shape != (input.shape[0],) + input.shape[2:]:
         raise ValueError(f"{fn}: expected target of shape {[input.shape[0], *input.shape[2:]]} "
                          f"for input of shape {list(input.shape)}, got {list(target.shape)}")
     out_shape = target.shape
