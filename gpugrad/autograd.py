@@ -199,12 +199,7 @@ class Function:
         for a, d in zip(args, arrays):
             if isinstance(a, Tensor) and a._requires_grad:
                 needs.append(True)
-                e = a._grad_fn
-                if e is None:
-                    e = a._accum
-                    if e is None:
-                        e = a._accum = AccumulateGrad(a)
-                nexts.append(e)
+                nexts.append(_edge(a))
                 meta.append((d.shape, d.dtype))
             else:
                 needs.append(False)
@@ -363,14 +358,12 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         nxt = node.next_fns
         if nxt is None:
             raise RuntimeError(_FREED)
-        for counter, v in node.versions:
-            if counter.v != v:
-                _check_versions(node)  # raises, naming the node
+        if node.versions:
+            _check_versions(node)
         in_grads = node.backward(g)
         meta = node.meta
-        if not retain_graph:  # node.release(), inlined: this loop is the hot path
-            node.__dict__.clear()
-            node.next_fns = None
+        if not retain_graph:
+            node.release()
         for m, gi, md in zip(nxt, in_grads, meta):
             if m is None:
                 continue
@@ -385,11 +378,7 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
                 gi = gi.astype(dt)
             if m.__class__ is AccumulateGrad:
                 leaf = m.leaf()
-                if leaf is None:
-                    continue
-                if leaf._grad is None and gi is not g and gi.base is None:
-                    leaf._grad = gi  # a fresh array nobody else holds: keep it (no copy)
-                else:
+                if leaf is not None:
                     _store_grad(leaf, gi, gi is not g)
                 continue
             prev = grads.get(m)
