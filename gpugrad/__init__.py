@@ -1,30 +1,47 @@
-"""gpugrad: a device-agnostic array autograd library (NumPy on the CPU, CuPy on CUDA)."""
+"""gpugrad: a device-agnostic array autograd library (NumPy on the CPU, CuPy on CUDA).
 
-from . import cuda
-from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor,
-    zeros, zeros_like,
-)
+The public names, re-exported (``X as X``: type checkers treat them as exported). Op functions
+come from ``gpugrad.ops``' modules, each of which lists its public names in ``__all__``.
+"""
+
+from ._version import __version__ as __version__
+from . import cuda as cuda
 from ._device import Device as device
-from .dtypes import bool_ as bool  # noqa: A004  (PyTorch's name)
-from .dtypes import dtype, double, float16, float32, float64, half, int32, int64, long
-from .dtypes import float_ as float  # noqa: A004
-from .dtypes import int_ as int  # noqa: A004
-from .ops.functions import (
-    abs, add, allclose, amax, amin, argmax, argmin, broadcast_to, cat, clamp, clip, clone, concat,
-    cos, div, eq, equal, exp, expand, flatten, ge, gt, isclose, le, log, log_softmax, logsumexp,
-    lt, matmul, max, maximum, mean, min, minimum, mul, ne, neg, permute, pow, relu, reshape,
-    sigmoid, sin, softmax, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze,
-    var, where,
-)
-from .tensor import Tensor
-
-from . import nn, optim  # noqa: E402, I001  (they build on the names above)
-from .serialization import load, save  # noqa: E402
-from .value import Value  # noqa: E402
-from . import utils, viz  # noqa: E402
-from .gradcheck import GradcheckError, gradcheck  # noqa: E402
-
-__version__ = "0.1.0"
+from .autograd import Function as Function
+from .autograd import enable_grad as enable_grad
+from .autograd import is_grad_enabled as is_grad_enabled
+from .autograd import no_grad as no_grad
+from .autograd import set_grad_enabled as set_grad_enabled
+from .dtypes import bool_ as bool
+from .dtypes import double as double
+from .dtypes import dtype as dtype
+from .dtypes import float_ as float
+from .dtypes import float16 as float16
+from .dtypes import float32 as float32
+from .dtypes import float64 as float64
+from .dtypes import half as half
+from .dtypes import int_ as int
+from .dtypes import int32 as int32
+from .dtypes import int64 as int64
+from .dtypes import long as long
+from .tensor import Tensor as Tensor
+from .creation import *
+from .ops.activation import *
+from .ops.arith import *
+from .ops.compare import *
+from .ops.convert import *
+from .ops.indexing import *
+from .ops.linalg import *
+from .ops.nn import *
+from .ops.reduce import *
+from .ops.shape import *
+from .ops.unary import *
+from . import nn as nn
+from . import optim as optim
+from .serialization import load as load
+from .serialization import save as save
+from .value import Value as Value
+from . import utils as utils
+from . import viz as viz
+from .gradcheck import GradcheckError as GradcheckError
+from .gradcheck import gradcheck as gradcheck

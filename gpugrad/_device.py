@@ -7,11 +7,14 @@ gpugrad never raises because of CUDA. Where NumPy and CuPy differ, the differenc
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 _INSTALL_HINT = (
-    'install CuPy for your CUDA version with pip install "gpugrad[cuda12]" or "gpugrad[cuda13]", '
-    "on a machine with an NVIDIA GPU and driver"
+    "install CuPy for your CUDA version on a machine with an NVIDIA GPU and driver: "
+    'pip install "gpugrad[cuda12]" (or "gpugrad[cuda13]"); from a source checkout, '
+    'pip install ".[cuda12]" (or ".[cuda13]")'
 )
 
 
@@ -23,6 +26,8 @@ class Device:
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
         if isinstance(spec, Device):
@@ -144,10 +149,6 @@ def array_module(array):
     return cupy()
 
 
-def is_host(array) -> bool:
-    return isinstance(array, np.ndarray)
-
-
 def device_of(array) -> Device:
     if isinstance(array, (np.ndarray, np.generic)):
         return CPU
@@ -197,6 +198,43 @@ def same_device_or_raise(a, b) -> None:
 # Where NumPy and CuPy differ.
 
 
+def fix_scalar(x):
+    """NumPy turns 0-d results into scalars (``np.tanh(0-d array)``, ``a.sum()``): make them
+    0-d arrays again. Everything else passes through unchanged."""
+    if x.__class__ is not np.ndarray and isinstance(x, np.generic):
+        return np.asarray(x)
+    return x
+
+
+def constant(a, like):
+    """A non-Tensor op argument as something the array module of ``like`` takes: a Python
+    number, or an array on ``like``'s device. A floating constant never promotes a floating
+    tensor (it takes the tensor's dtype)."""
+    if isinstance(a, np.generic):
+        return a.item()
+    if isinstance(a, (int, float, bool)):
+        return a
+    xp = array_module(like)
+    arr = xp.asarray(a) if xp is np else to_device(a, device_of(like))
+    if arr.dtype.kind == "f" and like.dtype.kind == "f":
+        arr = arr.astype(like.dtype, copy=False)
+    return arr
+
+
+def to_host(array) -> np.ndarray:
+    """A NumPy array with ``array``'s values: the array itself on the CPU, a copy from a GPU."""
+    if isinstance(array, np.ndarray):
+        return array
+    return array.get()
+
+
+def on_device(device: Device):
+    """A context manager making ``device`` current for CuPy allocations (a no-op on the CPU)."""
+    if device.type == "cpu":
+        return contextlib.nullcontext()
+    return cupy().cuda.Device(device.index)
+
+
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
     if isinstance(target, np.ndarray):
@@ -239,7 +277,8 @@ def generator(device: Device):
         else:
             cp = cupy()
             with cp.cuda.Device(device.index):
-                g = cp.random.RandomState(None if _seed is None else _seed + device.index)
+                index = device.index or 0
+                g = cp.random.RandomState(None if _seed is None else _seed + index)
         _generators[device] = g
     return g
 

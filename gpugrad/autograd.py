@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -117,10 +118,40 @@ def sum_to_shape(g, shape):
 
 
 class VersionCounter:
+    """How many times a storage was changed in place; saved values record it at forward time."""
+
     __slots__ = ("v",)
 
     def __init__(self) -> None:
         self.v = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorBase: the state the engine reads and writes. ``tensor.Tensor`` adds the user API.
+
+
+class TensorBase:
+    """Storage and autograd state of a tensor (``gpugrad.Tensor`` is its one subclass).
+
+    ``_data`` is the NumPy or CuPy array; ``_grad`` the accumulated gradient array (or None);
+    ``_grad_fn`` the node that produced this tensor (None for leaves); ``_version`` the version
+    counter shared with views; ``_accum`` the leaf's cached ``AccumulateGrad`` node.
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_version", "_accum",
+                 "__weakref__")
+
+    _data: Any
+    _requires_grad: bool
+    _grad: Any
+    _grad_fn: Any
+    _version: VersionCounter
+    _accum: Any
+
+    @staticmethod
+    def _wrap(data: Any, grad_fn: Any) -> TensorBase:
+        """A new tensor (of the user-facing class) around ``data``, produced by ``grad_fn``."""
+        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +172,12 @@ class Function:
     """
 
     __slots__ = ("xp", "needs", "next_fns", "meta", "versions", "retain", "__dict__", "__weakref__")
+    xp: Any  # the array module of the inputs (numpy or cupy)
+    needs: Any  # per input: does it need a gradient
+    next_fns: Any  # per input: the node its gradient goes to (None: none)
+    meta: Any  # per input: (shape, dtype) of a gradient-needing input, else None
+    versions: Any  # (counter, version at forward) of every saved tensor
+    retain: Any  # weakref to the output tensor that retains its grad, or None
     saved_inputs: tuple = ()
     saved_output: bool = False
     is_view: bool = False
@@ -159,18 +196,22 @@ class Function:
         return f"<{type(self).__name__}Backward>"
 
     @classmethod
-    def apply(cls, *args, **kwargs):
-        """Run the op on Tensors (and constants: Python numbers, arrays) and record the graph."""
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run the op on Tensors (and constants: Python numbers, arrays) and record the graph.
+
+        This loop is the engine's hot path: it is written for speed (plain NumPy arrays are
+        recognised by class, without a call into ``_device``).
+        """
         fn = _new(cls)
         arrays = []
-        first = None
+        first = first_t = None
         requires = False
         convert = False
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, TensorBase):
                 d = a._data
                 if first is None:
-                    first = d
+                    first, first_t = d, a
                 elif d.__class__ is not first.__class__ or d.__class__ is not np.ndarray:
                     _dev.same_device_or_raise(first, d)
                 if a._requires_grad:
@@ -180,24 +221,27 @@ class Function:
                 if a.__class__ is not float and a.__class__ is not int:
                     convert = True
                 arrays.append(a)
-        if first is None:
+        if first_t is None:
             raise TypeError(f"{cls.__name__} needs at least one Tensor argument")
         fn.xp = xp = np if first.__class__ is np.ndarray else _dev.cupy()
         if convert:
             for i, a in enumerate(arrays):
                 if not isinstance(a, (int, float, xp.ndarray)) or isinstance(a, np.generic):
-                    arrays[i] = _constant(a, first)
+                    arrays[i] = _dev.constant(a, first)
+        wrap = first_t._wrap
 
         if not (requires and _mode.enabled):
             fn.needs = _NO_NEEDS[len(args)] if len(args) < 8 else (False,) * len(args)
-            t = _wrap(fn.forward(*arrays, **kwargs), None)
+            t = wrap(fn.forward(*arrays, **kwargs), None)
             if cls.is_view:
                 t._version = args[0]._version
             return t
 
-        needs, nexts, meta = [], [], []
+        needs: list[bool] = []
+        nexts: list[Any] = []
+        meta: list[Any] = []
         for a, d in zip(args, arrays):
-            if isinstance(a, Tensor) and a._requires_grad:
+            if isinstance(a, TensorBase) and a._requires_grad:
                 needs.append(True)
                 nexts.append(_edge(a))
                 meta.append((d.shape, d.dtype))
@@ -206,7 +250,7 @@ class Function:
                 nexts.append(None)
                 meta.append(None)
         fn.needs = needs
-        t = _wrap(fn.forward(*arrays, **kwargs), fn)
+        t = wrap(fn.forward(*arrays, **kwargs), fn)
         if t._data.dtype.kind != "f":  # integer/bool results carry no gradient
             t._grad_fn, t._requires_grad = None, False
             return t
@@ -219,7 +263,7 @@ class Function:
             vs = []
             for i in cls.saved_inputs:
                 a = args[i]
-                if isinstance(a, Tensor):
+                if isinstance(a, TensorBase):
                     vs.append((a._version, a._version.v))
             if cls.saved_output:
                 vs.append((t._version, t._version.v))
@@ -232,19 +276,6 @@ class Function:
         """Free what forward saved; a later backward through this node raises."""
         self.__dict__.clear()
         self.next_fns = None
-
-
-def _constant(a, like):
-    """A non-Tensor argument as something the array module takes: a number or an array."""
-    if isinstance(a, np.generic):
-        return a.item()
-    if isinstance(a, (int, float, bool)):
-        return a
-    xp = _dev.array_module(like)
-    arr = xp.asarray(a)
-    if arr.dtype.kind == "f" and like.dtype.kind == "f":
-        arr = arr.astype(like.dtype, copy=False)  # a constant never promotes the tensor
-    return arr
 
 
 class AccumulateGrad:
@@ -275,9 +306,6 @@ def _edge(t):
     return acc
 
 
-# Filled in by tensor.py (it imports this module first).
-Tensor = None
-_wrap = None
 _new = object.__new__
 _NO_NEEDS = [(False,) * n for n in range(8)]
 
@@ -305,8 +333,8 @@ def _check_versions(node) -> None:
 
 def _own(g, owned: bool):
     """A gradient array that a tensor may keep: a private, writable, contiguous copy if needed."""
-    if isinstance(g, np.generic):  # NumPy's 0-d results are scalars
-        return np.asarray(g)
+    if isinstance(g, np.generic):
+        return _dev.fix_scalar(g)
     if owned and g.base is None:  # a fresh array from a backward: nobody else holds it
         return g
     return g.copy()
@@ -370,7 +398,7 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
             if gi is None:
                 raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
             if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
-                gi = np.asarray(gi)
+                gi = _dev.fix_scalar(gi)
             shape, dt = md
             if gi.shape != shape:
                 gi = sum_to_shape(gi, shape)

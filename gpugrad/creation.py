@@ -8,55 +8,11 @@ import numpy as np
 
 from . import _device as _dev
 from . import dtypes as _dt
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _as_array, _host_dtype, _wrap
 
-
-def _host_dtype(arr: np.ndarray, explicit) -> np.dtype:
-    """The storage dtype: ``explicit`` if given, else inferred as PyTorch does."""
-    if explicit is not None:
-        return _dt.to_dtype(explicit).np
-    k = arr.dtype.kind
-    if k == "b":
-        return np.dtype(np.bool_)
-    if k in "iu":
-        return arr.dtype if arr.dtype in (np.int32, np.int64) else np.dtype(np.int64)
-    if k == "f":
-        return arr.dtype if arr.dtype in (np.float16, np.float32, np.float64) else np.dtype(
-            np.float64)
-    raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; only numbers and "
-                    "booleans are supported")
-
-
-def _as_array(data, dtype, device):
-    """``data`` as a new array of the right dtype on the right device."""
-    dev = _dev.resolve(device) if device is not None else None
-    if isinstance(data, Tensor):
-        arr = data._data
-        dev = dev or data.device
-        target = _dt.to_dtype(dtype).np if dtype is not None else arr.dtype
-        return _dev.to_device(arr, dev).astype(target, copy=True)
-    if not isinstance(data, np.ndarray) and hasattr(data, "__cuda_array_interface__"):
-        arr = data  # a CuPy array
-        dev = dev or _dev.device_of(arr)
-        target = _host_dtype(np.empty(0, arr.dtype), dtype)
-        return _dev.to_device(arr, dev).astype(target, copy=True)
-    from_python = not isinstance(data, (np.ndarray, np.generic))
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-        if any(isinstance(x, Tensor) and x.numel() != 1 for x in data):
-            raise TypeError("tensor() of a list of multi-element Tensors: use gpugrad.stack")
-        data = [x.item() if isinstance(x, Tensor) else x for x in data]
-    try:
-        arr = np.array(data)
-    except ValueError as e:
-        raise ValueError(f"can't build a tensor from {type(data).__name__}: {e}") from None
-    if arr.dtype == object:
-        raise TypeError(f"can't build a tensor from {type(data).__name__}: the data must be "
-                        "numbers, nested lists of numbers, or an array")
-    target = _host_dtype(arr, dtype)
-    if from_python and dtype is None and arr.dtype.kind == "f":
-        target = _dt.default_float.np  # Python floats become the default float dtype
-    arr = arr.astype(target, copy=False)
-    return _dev.to_device(arr, dev or _dev.CPU)
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like",
+           "ones_like", "empty_like", "full_like", "arange", "linspace", "eye", "randn", "rand",
+           "randn_like", "rand_like", "randint", "randperm", "manual_seed"]
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

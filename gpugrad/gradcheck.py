@@ -67,8 +67,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                         g = np.zeros(o.numel())
                         g[k] = 1.0
                         o.backward(g.reshape(o.shape), retain_graph=True)
-                    if x._grad is not None:
-                        analytical[row] = np.asarray(x.grad.numpy(), np.float64).ravel()
+                    xg = x.grad
+                    if xg is not None:
+                        analytical[row] = np.asarray(xg.numpy(), np.float64).ravel()
                     row += 1
             bad = np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)
             if bad.any():

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,11 +128,15 @@ def _relu_bwd(y, gy):
     return np.multiply(gy, y > 0)
 
 
-def _leaky_fwd(x, slope):
+def _leaky_fwd(x, slope, out=None):
     if 0.0 <= slope <= 1.0:  # then max(x, slope x) is x for x > 0 and slope x otherwise
-        y = np.multiply(x, slope)
+        y = np.multiply(x, slope, out=out)
         return np.maximum(x, y, out=y)
-    return np.where(x > 0, x, x * slope)
+    y = np.where(x > 0, x, x * slope)
+    if out is None:
+        return y
+    np.copyto(out, y)
+    return out
 
 
 def _leaky_bwd(x, gy, slope):
@@ -195,28 +202,41 @@ def _gelu_tanh_bwd(x, gy):
     return np.multiply(t, gy, out=t)
 
 
+def _softsign_fwd(x, out=None):
+    t = np.abs(x, out=out)
+    t += 1.0
+    return np.divide(x, t, out=t)
+
+
+def _softsign_bwd(x, gy):
+    t = np.abs(x)
+    t += 1.0
+    t *= t
+    return np.divide(gy, t, out=t)
+
+
 def _bias_inplace(act):
-    def twin(b, z):
+    """Twin of ``bias_<act>`` for activations whose backward reads y: z <- act(z + b)."""
+
+    def twin(b, *rest):
+        *params, z = rest
         z += b
-        act(z, out=z)
+        act(z, *params, out=z)
         return z
 
     return twin
 
 
 def _bias_saving_x(act):
-    def twin(b, z, y):
+    """Twin of ``bias_<act>`` for activations whose backward reads x: z <- z + b, y <- act(z)."""
+
+    def twin(b, *rest):
+        *params, z, y = rest
         z += b
-        act(z, out=y)
+        act(z, *params, out=y)
         return z, y
 
     return twin
-
-
-def _bias_leaky(b, slope, z, y):
-    z += b
-    np.copyto(y, _leaky_fwd(z, slope))
-    return z, y
 
 
 def _softmax_xent_bwd(x, lse, t, scale, eps, ncls):
@@ -273,39 +293,71 @@ def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v
 
 
 # ---------------------------------------------------------------------------------------------
+# The activation record: the one list of fused activations. It generates their kernel rows
+# (forward, backward, bias-add + forward) and is what the activation ops, ``LinearAct``,
+# ``nn.MLP(activation=...)``, the nn activation layers and the tests read.
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One fused activation.
+
+    ``name``: as ops and ``MLP(activation=...)`` spell it (also the ``.cuh`` function prefix:
+    ``gg::<name>_fwd(x, *params)`` and ``gg::<name>_bwd(saved, gy, *params)``);
+    ``fwd``/``bwd``: the NumPy twins (``fwd(x, *params, out=None)``,
+    ``bwd(saved, gy, *params)``); ``saves``: what backward reads, ``"y"`` (the output) or
+    ``"x"`` (the input); ``params``: names of extra scalar parameters (leaky_relu's slope);
+    ``layer``: the ``gpugrad.nn`` module class implementing it.
+    """
+
+    name: str
+    fwd: Callable[..., Any]
+    bwd: Callable[..., Any]
+    saves: str
+    layer: str
+    params: tuple[str, ...] = ()
+
+    @property
+    def saves_output(self) -> bool:
+        return self.saves == "y"
+
+    def rows(self) -> list[Kernel]:
+        """The kernel rows: ``<name>_fwd``, ``<name>_bwd`` and ``bias_<name>``."""
+        n, s = self.name, self.saves
+        pdecl = "".join(f", T {p}" for p in self.params)
+        pargs = "".join(f", (C){p}" for p in self.params)
+        rows = [
+            Kernel(f"{n}_fwd", "T x" + pdecl, "T y", f"y = (T)gg::{n}_fwd<C>((C)x{pargs});",
+                   self.fwd),
+            Kernel(f"{n}_bwd", f"T {s}, T gy" + pdecl, "T gx",
+                   f"gx = (T)gg::{n}_bwd<C>((C){s}, (C)gy{pargs});", self.bwd),
+        ]
+        if self.saves_output:  # backward needs only y: write act(z + b) over z
+            rows.append(Kernel(f"bias_{n}", "T b" + pdecl, "T z",
+                               f"z = (T)gg::{n}_fwd<C>((C)z + (C)b{pargs});",
+                               _bias_inplace(self.fwd)))
+        else:  # backward needs x = z + b: keep it in z, return y beside it
+            rows.append(Kernel(f"bias_{n}", "T b" + pdecl, "T z, T y",
+                               f"C x = (C)z + (C)b; z = (T)x; y = (T)gg::{n}_fwd<C>(x{pargs});",
+                               _bias_saving_x(self.fwd)))
+        return rows
+
+
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
+    Activation("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y", "Tanh"),
+    Activation("sigmoid", _sigmoid, _sigmoid_bwd, "y", "Sigmoid"),
+    Activation("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y", "ReLU"),
+    Activation("gelu", _gelu_fwd, _gelu_bwd, "x", "GELU"),
+    Activation("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x", "GELU"),
+    Activation("leaky_relu", _leaky_fwd, _leaky_bwd, "x", "LeakyReLU", ("slope",)),
+    Activation("softsign", _softsign_fwd, _softsign_bwd, "x", "Softsign"),
+]}
+
+# ---------------------------------------------------------------------------------------------
 # The table.
 
-
-def _act_rows(name, fwd, bwd, saves):
-    """Forward, backward and fused bias-add forward of one activation."""
-    rows = [
-        Kernel(f"{name}_fwd", "T x", "T y", f"y = (T)gg::{name}_fwd<C>((C)x);", fwd),
-        Kernel(f"{name}_bwd", f"T {saves}, T gy", "T gx",
-               f"gx = (T)gg::{name}_bwd<C>((C){saves}, (C)gy);", bwd),
-    ]
-    if saves == "y":  # backward needs only y: write act(z + b) over z
-        rows.append(Kernel(f"bias_{name}", "T b", "T z",
-                           f"z = (T)gg::{name}_fwd<C>((C)z + (C)b);", _bias_inplace(fwd)))
-    else:  # backward needs x = z + b: keep it in z, return y beside it
-        rows.append(Kernel(f"bias_{name}", "T b", "T z, T y",
-                           f"C x = (C)z + (C)b; z = (T)x; y = (T)gg::{name}_fwd<C>(x);",
-                           _bias_saving_x(fwd)))
-    return rows
-
-
 _ROWS = [
-    *_act_rows("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y"),
-    *_act_rows("sigmoid", _sigmoid, _sigmoid_bwd, "y"),
-    *_act_rows("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y"),
-    *_act_rows("gelu", _gelu_fwd, _gelu_bwd, "x"),
-    *_act_rows("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x"),
-    Kernel("leaky_relu_fwd", "T x, T slope", "T y",
-           "y = (T)gg::leaky_relu_fwd<C>((C)x, (C)slope);", _leaky_fwd),
-    Kernel("leaky_relu_bwd", "T x, T gy, T slope", "T gx",
-           "gx = (T)gg::leaky_relu_bwd<C>((C)x, (C)gy, (C)slope);", _leaky_bwd),
-    Kernel("bias_leaky_relu", "T b, T slope", "T z, T y",
-           "C x = (C)z + (C)b; z = (T)x; y = (T)gg::leaky_relu_fwd<C>(x, (C)slope);",
-           _bias_leaky),
+    *[row for act in ACTIVATIONS.values() for row in act.rows()],
     Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, T eps, int64 ncls", "T gx",
            "gx = (T)gg::softmax_xent_bwd<C>((C)x, (C)lse, t == (i % ncls), (C)scale, (C)eps,"
            " (C)ncls);", _softmax_xent_bwd),
@@ -326,16 +378,6 @@ _ROWS = [
 ]
 
 TABLE: dict[str, Kernel] = {k.name: k for k in _ROWS}
-
-
-def get(name: str) -> Kernel:
-    return TABLE[name]
-
-
-# Activation name (as ops spell it) -> kernel prefix.
-ACTIVATIONS = {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu", "gelu": "gelu",
-               "gelu_tanh": "gelu_tanh", "leaky_relu": "leaky_relu"}
-SAVES_OUTPUT = {"tanh", "sigmoid", "relu"}
 
 
 def warmup(device=None) -> list[str]:

@@ -1,32 +1,46 @@
-"""Tensor: an array on a device (NumPy on the CPU, CuPy on CUDA) with reverse-mode autograd."""
+"""Tensor: an array on a device (NumPy on the CPU, CuPy on CUDA) with reverse-mode autograd.
+
+This module holds what a tensor *is* (storage, dtype, device, autograd state, conversions to
+Python and NumPy, printing). What a tensor *does* — every op, operator and op method — is
+written once in ``gpugrad/ops`` beside its backward rule and bound onto ``Tensor`` from there;
+``_tensor_ops.pyi`` (generated from the same place by ``python -m gpugrad.ops.stubgen``) lets
+type checkers see those methods.
+"""
 
 from __future__ import annotations
 
 import numbers
 import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _device as _dev
 from . import autograd as _ag
 from . import dtypes as _dt
+from ._typing import DeviceLike, DTypeLike
+
+if TYPE_CHECKING:
+    from ._tensor_ops import TensorOps as _TensorOps
+else:
+    _TensorOps = object
 
 
-class Tensor:
+class Tensor(_ag.TensorBase, _TensorOps):
     """An n-dimensional array on a device, recording ops for backward when it requires grad.
 
     Build tensors with ``gpugrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
     and, like ``torch.Tensor(data)``, gives float32.
     """
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_version", "_accum",
-                 "__weakref__")
+    __slots__ = ()
     __array_ufunc__ = None  # NumPy defers `ndarray op tensor` to our reflected methods
     __array_priority__ = 1000
+    __hash__ = object.__hash__  # by identity (``==`` is elementwise, as in PyTorch)
 
-    def __init__(self, data=(), *, dtype=None, device=None, requires_grad=False) -> None:
-        from .creation import _as_array
-
+    def __init__(self, data: Any = (), *, dtype: DTypeLike | None = None,
+                 device: DeviceLike | None = None, requires_grad: bool = False) -> None:
         arr = _as_array(data, dtype if dtype is not None else _dt.float32, device)
         self._data = arr
         self._grad = None
@@ -36,45 +50,68 @@ class Tensor:
         self._requires_grad = False
         self.requires_grad = requires_grad
 
+    @staticmethod
+    def _wrap(data: Any, grad_fn: Any = None) -> Tensor:
+        """A Tensor around ``data`` (no copy), produced by ``grad_fn`` (None for a leaf)."""
+        data = _dev.fix_scalar(data)
+        t = _new(Tensor)
+        t._data = data
+        t._requires_grad = grad_fn is not None
+        t._grad = None
+        t._grad_fn = grad_fn
+        t._version = _ag.VersionCounter()
+        t._accum = None
+        return t
+
     # --- attributes -------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, ...]:
+        """The size of each dimension."""
         return self._data.shape
 
     @property
     def dtype(self) -> _dt.dtype:
+        """The element type (``gpugrad.float32``...)."""
         return _dt.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self) -> _dev.Device:
+        """Where the storage lives: ``device(type='cpu')`` or ``device(type='cuda', index=N)``."""
         return _dev.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
+        """Whether the storage is on a CUDA device."""
         return not isinstance(self._data, np.ndarray)
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension ``dim``."""
         if dim is None:
             return self._data.shape
         return self._data.shape[dim]
 
     def numel(self) -> int:
+        """The number of elements."""
         return int(self._data.size)
 
     nelement = numel
 
     def element_size(self) -> int:
+        """Bytes per element."""
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating type."""
         return self._data.dtype.kind == "f"
 
     def __len__(self) -> int:
@@ -82,14 +119,11 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    @property
-    def T(self) -> Tensor:  # noqa: N802  (PyTorch's name)
-        return self.permute(*reversed(range(self.ndim))) if self.ndim > 1 else self
-
     # --- autograd state ---------------------------------------------------------------------
 
     @property
     def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -109,24 +143,28 @@ class Tensor:
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns the tensor."""
         self.requires_grad = requires_grad
         return self
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (gradients accumulate in leaves)."""
         return self._grad_fn is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
+        """The graph node that produced this tensor (None for leaves)."""
         return self._grad_fn
 
     @property
     def grad(self) -> Tensor | None:
+        """The accumulated gradient (None until a backward reaches this leaf)."""
         g = self._grad
         return None if g is None else _wrap(g, None)
 
     @grad.setter
-    def grad(self, value) -> None:
+    def grad(self, value: Tensor | float | None) -> None:
         if value is None:
             self._grad = None
             return
@@ -160,16 +198,19 @@ class Tensor:
         self._data = value._data
 
     def detach(self) -> Tensor:
+        """A tensor sharing this storage, outside the graph (requires_grad False)."""
         t = _wrap(self._data, None)
         t._version = self._version
         return t
 
     def detach_(self) -> Tensor:
+        """Detach in place: make this tensor a leaf that does not require grad."""
         self._grad_fn = None
         self._requires_grad = False
         return self
 
     def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is not None:
@@ -177,9 +218,10 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
         return self._grad_fn is not None and self._grad_fn.retain is not None
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (weighted by ``gradient``)."""
         if create_graph:
@@ -207,13 +249,15 @@ class Tensor:
 
     # --- conversions ------------------------------------------------------------------------
 
-    def item(self):
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
         return self._data.reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists of numbers."""
         return self.numpy().tolist()
 
     def numpy(self) -> np.ndarray:
@@ -221,7 +265,7 @@ class Tensor:
         d = self._data
         return d.copy() if isinstance(d, np.ndarray) else d.get()
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if not isinstance(self._data, np.ndarray):
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
@@ -250,14 +294,14 @@ class Tensor:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if not self._data.ndim:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self) -> str:
         a = self.numpy()
-        opts = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+        opts: dict[str, Any] = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
         if a.dtype.kind == "f":
             finite = a[np.isfinite(a)]
             whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
@@ -276,57 +320,7 @@ class Tensor:
 
     __str__ = __repr__
 
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
-        device, dtype, copy = parse_to_args(args, kwargs)
-        out = self
-        if device is not None:
-            d = _dev.resolve(device)
-            if d != self.device:
-                out = _F.E.ToDevice.apply(out, device=d)
-        if dtype is not None:
-            dt = _dt.to_dtype(dtype)
-            if dt.np != out._data.dtype:
-                out = _F.E.Cast.apply(out, dtype=dt.np)
-        if copy and out is self:
-            out = _F.clone(self)
-        return out
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self, device=None) -> Tensor:
-        if device is None:
-            device = "cuda"
-        elif isinstance(device, int):
-            device = f"cuda:{device}"
-        return self.to(device)
-
-    def float(self) -> Tensor:
-        return self.to(_dt.float32)
-
-    def double(self) -> Tensor:
-        return self.to(_dt.float64)
-
-    def half(self) -> Tensor:
-        return self.to(_dt.float16)
-
-    def long(self) -> Tensor:
-        return self.to(_dt.int64)
-
-    def int(self) -> Tensor:
-        return self.to(_dt.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(_dt.bool_)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
-
-    def contiguous(self) -> Tensor:
-        return self
-
-    # --- in place ---------------------------------------------------------------------------
+    # --- in place, outside the graph ------------------------------------------------------
 
     def _check_inplace_leaf(self) -> None:
         if self._requires_grad and self._grad_fn is None and _ag._mode.enabled:
@@ -335,61 +329,7 @@ class Tensor:
                 "Wrap the update in `with gpugrad.no_grad():` or update `.data`."
             )
 
-    def _inplace(self, op, ufunc, other) -> Tensor:
-        """``self op= other``: in storage when no graph is recorded, else rebinding self."""
-        other_grad = isinstance(other, Tensor) and other._requires_grad
-        if (self._requires_grad or other_grad) and _ag._mode.enabled:
-            self._check_inplace_leaf()
-            out = op(self, other)
-            if out.shape != self.shape:
-                raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
-                                   f"broadcast shape {list(out.shape)}")
-            if out._data.dtype != self._data.dtype:
-                out = _F.E.Cast.apply(out, dtype=self._data.dtype)
-            self._data, self._grad_fn = out._data, out._grad_fn
-            self._requires_grad, self._version = True, out._version
-            if out._grad_fn is not None and out._grad_fn.retain is not None:
-                out._grad_fn.retain = weakref.ref(self)
-            return self
-        b = other
-        if isinstance(other, Tensor):
-            _dev.same_device_or_raise(self._data, other._data)
-            b = other._data
-        elif isinstance(other, np.generic):
-            b = other.item()
-        try:
-            ufunc(self._data, b, out=self._data)
-        except (TypeError, ValueError) as e:
-            raise RuntimeError(f"in-place {ufunc.__name__} on a {self.dtype} tensor of shape "
-                               f"{list(self.shape)} failed: {e}") from None
-        self._version.v += 1
-        return self
-
-    def __iadd__(self, other):
-        return self._inplace(_F.add, np.add, other)
-
-    def __isub__(self, other):
-        return self._inplace(_F.sub, np.subtract, other)
-
-    def __imul__(self, other):
-        return self._inplace(_F.mul, np.multiply, other)
-
-    def __itruediv__(self, other):
-        return self._inplace(_F.div, np.true_divide, other)
-
-    def add_(self, other, *, alpha=1):
-        return self.__iadd__(other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, *, alpha=1):
-        return self.__isub__(other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self.__imul__(other)
-
-    def div_(self, other):
-        return self.__itruediv__(other)
-
-    def _write(self, fn) -> Tensor:
+    def _write(self, fn: Callable[[Any], Any]) -> Tensor:
         """Run ``fn(array)``, which writes into self's storage, outside any graph."""
         if _ag._mode.enabled and self._requires_grad:
             self._check_inplace_leaf()
@@ -401,12 +341,15 @@ class Tensor:
         return self
 
     def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
         return self._write(lambda a: a.fill(0))
 
-    def fill_(self, value) -> Tensor:
+    def fill_(self, value: float | Tensor) -> Tensor:
+        """Fill with ``value``, in place."""
         return self._write(lambda a: a.fill(value.item() if isinstance(value, Tensor) else value))
 
-    def copy_(self, src) -> Tensor:
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast, from any device) into this tensor, in place."""
         s = src._data if isinstance(src, Tensor) else src
         s = _dev.to_device(s, self.device) if not isinstance(s, numbers.Number) else s
 
@@ -420,10 +363,12 @@ class Tensor:
 
         return self._write(write)
 
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Clamp to ``[min, max]``, in place."""
         return self._write(lambda a: _dev.array_module(a).clip(a, min, max, out=a))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Fill with samples of U(a, b), in place."""
         def write(arr):
             u = _dev.random_uniform(self.device, arr.shape, arr.dtype)
             arr[...] = u * (b - a) + a
@@ -431,96 +376,60 @@ class Tensor:
         return self._write(write)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Fill with samples of N(mean, std^2), in place."""
         def write(arr):
             arr[...] = _dev.random_normal(self.device, arr.shape, arr.dtype) * std + mean
 
         return self._write(write)
 
-    def __setitem__(self, key, value) -> None:
-        if isinstance(value, Tensor):
-            _dev.same_device_or_raise(self._data, value._data)
-            if value._requires_grad and _ag._mode.enabled:
-                raise RuntimeError("assigning a tensor that requires grad into another tensor is "
-                                   "not supported; use gpugrad.where or gpugrad.cat")
-            value = value._data
-        k, _ = _F._index_key(self, key)
-
-        def write(a):
-            a[k] = value
-
-        self._write(write)
-
-
-def parse_to_args(args, kwargs):
-    """(device, dtype, copy) from the arguments of ``to()``: ``to(device)``, ``to(dtype)``,
-    ``to(device, dtype)``, ``to(tensor)`` and the keywords device=, dtype=, copy=."""
-    kwargs = dict(kwargs)
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            device, dtype = a.device, a.dtype
-        elif isinstance(a, (_dt.dtype, np.dtype, type)):
-            dtype = a
-        else:
-            device = a
-    return device, dtype, copy
-
-
-def _wrap(data, grad_fn) -> Tensor:
-    """A Tensor around ``data`` (no copy), produced by ``grad_fn`` (None for a leaf).
-
-    The one place where NumPy's 0-d results, which are scalars, become 0-d arrays again.
-    """
-    if data.__class__ is not np.ndarray and isinstance(data, np.generic):
-        data = np.asarray(data)
-    t = _new(Tensor)
-    t._data = data
-    t._requires_grad = grad_fn is not None
-    t._grad = None
-    t._grad_fn = grad_fn
-    t._version = _ag.VersionCounter()
-    t._accum = None
-    return t
-
 
 _new = object.__new__
-_ag.Tensor = Tensor
-_ag._wrap = _wrap
+_wrap = Tensor._wrap
 
-from .ops import functions as _F  # noqa: E402  (the op functions import Tensor from here)
 
-# Methods that are the op functions themselves (first argument: the tensor).
-for _name in (
-    "add sub mul div pow neg abs exp log sqrt sin cos tanh sigmoid relu clamp maximum minimum "
-    "sum mean var std max min amax amin argmax argmin logsumexp softmax log_softmax "
-    "reshape view flatten permute transpose t squeeze unsqueeze expand broadcast_to matmul "
-    "clone eq ne lt le gt ge isclose allclose equal"
-).split():
-    setattr(Tensor, _name, getattr(_F, _name))
+def _host_dtype(arr: np.ndarray, explicit) -> np.dtype:
+    """The storage dtype: ``explicit`` if given, else inferred as PyTorch does."""
+    if explicit is not None:
+        return _dt.to_dtype(explicit).np
+    k = arr.dtype.kind
+    if k == "b":
+        return np.dtype(np.bool_)
+    if k in "iu":
+        return arr.dtype if arr.dtype in (np.int32, np.int64) else np.dtype(np.int64)
+    if k == "f":
+        return arr.dtype if arr.dtype in (np.float16, np.float32, np.float64) else np.dtype(
+            np.float64)
+    raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; only numbers and "
+                    "booleans are supported")
 
-Tensor.clip = _F.clamp
-Tensor.__add__ = Tensor.__radd__ = _F.add
-Tensor.__sub__ = _F.sub
-Tensor.__rsub__ = _F.rsub
-Tensor.__mul__ = Tensor.__rmul__ = _F.mul
-Tensor.__truediv__ = _F.div
-Tensor.__rtruediv__ = _F.rdiv
-Tensor.__pow__ = _F.pow
-Tensor.__rpow__ = _F.rpow
-Tensor.__matmul__ = _F.matmul
-Tensor.__rmatmul__ = _F.rmatmul
-Tensor.__neg__ = _F.neg
-Tensor.__abs__ = _F.abs
-Tensor.__getitem__ = _F.getitem
-Tensor.__eq__ = _F.eq
-Tensor.__ne__ = _F.ne
-Tensor.__lt__ = _F.lt
-Tensor.__le__ = _F.le
-Tensor.__gt__ = _F.gt
-Tensor.__ge__ = _F.ge
-Tensor.__hash__ = object.__hash__  # by identity (``==`` is elementwise, as in PyTorch)
+
+def _as_array(data, dtype, device):
+    """``data`` as a new array of the right dtype on the right device."""
+    dev = _dev.resolve(device) if device is not None else None
+    if isinstance(data, Tensor):
+        arr = data._data
+        dev = dev or data.device
+        target = _dt.to_dtype(dtype).np if dtype is not None else arr.dtype
+        return _dev.to_device(arr, dev).astype(target, copy=True)
+    if not isinstance(data, np.ndarray) and hasattr(data, "__cuda_array_interface__"):
+        arr = data  # a CuPy array
+        dev = dev or _dev.device_of(arr)
+        target = _host_dtype(np.empty(0, arr.dtype), dtype)
+        return _dev.to_device(arr, dev).astype(target, copy=True)
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
+        if any(isinstance(x, Tensor) and x.numel() != 1 for x in data):
+            raise TypeError("tensor() of a list of multi-element Tensors: use gpugrad.stack")
+        data = [x.item() if isinstance(x, Tensor) else x for x in data]
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError(f"can't build a tensor from {type(data).__name__}: {e}") from None
+    if arr.dtype == object:
+        raise TypeError(f"can't build a tensor from {type(data).__name__}: the data must be "
+                        "numbers, nested lists of numbers, or an array")
+    target = _host_dtype(arr, dtype)
+    if from_python and dtype is None and arr.dtype.kind == "f":
+        target = _dt.default_float.np  # Python floats become the default float dtype
+    arr = arr.astype(target, copy=False)
+    return _dev.to_device(arr, dev or _dev.CPU)

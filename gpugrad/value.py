@@ -13,16 +13,16 @@ import numbers
 import numpy as np
 
 from . import autograd as _ag
+from . import ops as _ops
 from .creation import tensor as _tensor
 from .dtypes import float64
-from .ops import functions as _F
 from .tensor import Tensor
 
 
 class Value:
     """A scalar with a gradient: ``Value(data, label="")``."""
 
-    __slots__ = ("_t", "_prev", "_op", "label", "__weakref__")
+    __slots__ = ("_t", "_prev", "_kids", "_op", "label", "__weakref__")
     __array_ufunc__ = None  # `np.float64(2) * v` defers to Value.__rmul__
 
     def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
@@ -32,6 +32,7 @@ class Value:
             raise TypeError(f"Value data must be a real number, got {type(data).__name__}")
         self._t = _tensor(float(data), dtype=float64, requires_grad=True)
         self._prev = set(_children)
+        self._kids = tuple(dict.fromkeys(_children))  # _prev in creation order (for drawing)
         self._op = _op
         self.label = label
 
@@ -41,6 +42,7 @@ class Value:
         if t.requires_grad and not t.is_leaf:
             t.retain_grad()
         v._t, v._prev, v._op, v.label = t, set(children), op, ""
+        v._kids = tuple(dict.fromkeys(children))
         return v
 
     # --- the scalar face --------------------------------------------------------------------
@@ -87,18 +89,18 @@ class Value:
         other = self._coerce(other)
         if other is NotImplemented:
             return other
-        return Value._result(_F.add(self._t, other._t), (self, other), "+")
+        return Value._result(_ops.arith.add(self._t, other._t), (self, other), "+")
 
     def __mul__(self, other):
         other = self._coerce(other)
         if other is NotImplemented:
             return other
-        return Value._result(_F.mul(self._t, other._t), (self, other), "*")
+        return Value._result(_ops.arith.mul(self._t, other._t), (self, other), "*")
 
     def __pow__(self, other):
         if not isinstance(other, numbers.Real) or isinstance(other, bool):
             raise TypeError("Value ** supports int/float exponents only")
-        return Value._result(_F.pow(self._t, float(other)), (self,), f"**{other}")
+        return Value._result(_ops.arith.pow(self._t, float(other)), (self,), f"**{other}")
 
     def __neg__(self):
         return self * -1
@@ -122,19 +124,19 @@ class Value:
         return other * self**-1
 
     def exp(self) -> Value:
-        return Value._result(_F.exp(self._t), (self,), "exp")
+        return Value._result(_ops.unary.exp(self._t), (self,), "exp")
 
     def log(self) -> Value:
-        return Value._result(_F.log(self._t), (self,), "log")
+        return Value._result(_ops.unary.log(self._t), (self,), "log")
 
     def tanh(self) -> Value:
-        return Value._result(_F.tanh(self._t), (self,), "tanh")
+        return Value._result(_ops.activation.tanh(self._t), (self,), "tanh")
 
     def sigmoid(self) -> Value:
-        return Value._result(_F.sigmoid(self._t), (self,), "sigmoid")
+        return Value._result(_ops.activation.sigmoid(self._t), (self,), "sigmoid")
 
     def relu(self) -> Value:
-        return Value._result(_F.relu(self._t), (self,), "ReLU")
+        return Value._result(_ops.activation.relu(self._t), (self,), "ReLU")
 
     def backward(self) -> None:
         """Fill ``grad`` of every Value this one depends on (d self / d v), micrograd style."""

@@ -22,21 +22,33 @@ def _esc(s: str) -> str:
     return s
 
 
+class _Ids:
+    """Names graph objects by the order they are first met (the same graph gives the same
+    text on every run: no memory addresses)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.ids = prefix, {}  # type: ignore[var-annotated]
+
+    def __call__(self, obj: object) -> str:
+        return self.prefix + str(self.ids.setdefault(id(obj), len(self.ids)))
+
+
 def _value_graph(root: Value):
     nodes, edges, seen, stack = [], [], set(), [root]
+    name = _Ids("v")
     while stack:
         v = stack.pop()
         if id(v) in seen:
             continue
         seen.add(id(v))
-        vid = f"v{id(v)}"
+        vid = name(v)
         label = f"{{ {_esc(v.label)} | data {_fmt(v.data)} | grad {_fmt(v.grad)} }}"
         nodes.append((vid, {"label": label, "shape": "record"}))
         if v._op:
             nodes.append((vid + "op", {"label": _esc(v._op), "shape": "ellipse"}))
             edges.append((vid + "op", vid))
-        for c in v._prev:
-            edges.append((f"v{id(c)}", vid + "op"))
+        for c in reversed(v._kids):
+            edges.append((name(c), vid + "op"))
             stack.append(c)
     return nodes, edges
 
@@ -51,21 +63,23 @@ def _tensor_record(label: str, shape, dtype, grad) -> str:
 
 def _tensor_graph(root: Tensor, names: dict):
     names = {id(t): n for n, t in (names or {}).items()}
-    nodes, edges = [], []
-    rid = f"t{id(root)}"
+    nodes: list = []
+    edges: list = []
+    rid = "t0"
+    fname = _Ids("f")
     nodes.append((rid, {"label": _tensor_record(names.get(id(root), "output"), root.shape,
                                                root.dtype, root.grad), "shape": "record"}))
     start = root.grad_fn
     if start is None:
         return nodes, edges
-    edges.append((f"f{id(start)}", rid))
+    edges.append((fname(start), rid))
     seen, stack = set(), [start]
     while stack:
         fn = stack.pop()
         if id(fn) in seen:
             continue
         seen.add(id(fn))
-        fid = f"f{id(fn)}"
+        fid = fname(fn)
         if isinstance(fn, AccumulateGrad):
             leaf = fn.leaf()
             if leaf is None:
@@ -77,7 +91,7 @@ def _tensor_graph(root: Tensor, names: dict):
         nodes.append((fid, {"label": fn.name, "shape": "ellipse"}))
         for nxt in fn.next_fns or ():
             if nxt is not None:
-                edges.append((f"f{id(nxt)}", fid))
+                edges.append((fname(nxt), fid))
                 stack.append(nxt)
     return nodes, edges
 

@@ -1,5 +1,5 @@
 // Forward and backward of the activations. Backward rules take what forward saved:
-// the output y for tanh, sigmoid and relu; the input x for gelu and leaky relu.
+// the output y for tanh, sigmoid and relu; the input x for gelu, leaky relu and softsign.
 #pragma once
 #include "common.cuh"
 
@@ -43,6 +43,13 @@ template <typename T> GG_HD T gelu_tanh_bwd(T x, T gy) {
   T t = tanh(T(0.79788456080286535588) * (x + T(0.044715) * x2 * x));
   T dinner = T(0.79788456080286535588) * (T(1) + T(3) * T(0.044715) * x2);
   return gy * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * dinner);
+}
+
+// softsign: x / (1 + |x|); d/dx = 1 / (1 + |x|)^2.
+template <typename T> GG_HD T softsign_fwd(T x) { return x / (T(1) + (x < T(0) ? -x : x)); }
+template <typename T> GG_HD T softsign_bwd(T x, T gy) {
+  T d = T(1) + (x < T(0) ? -x : x);
+  return gy / (d * d);
 }
 
 }  // namespace gg

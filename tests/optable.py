@@ -13,7 +13,7 @@ import numpy as np
 
 import gpugrad as gg
 import gpugrad.nn.functional as F
-from gpugrad.ops.elementwise import ToDevice
+from gpugrad.ops.convert import ToDevice
 
 _erf = np.vectorize(math.erf)
 
@@ -74,6 +74,18 @@ def _xent(x, t, eps=0.0, ignore=-100, reduction="mean"):
     return loss.sum() if reduction == "sum" else loss.sum() / valid.sum()
 
 
+# float64 references of every fused activation record (gpugrad.kernels.ACTIVATIONS), with its
+# default parameters; test_kernels checks that this covers every record.
+ACTIVATION_REFS = {
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "relu": lambda z: np.maximum(z, 0),
+    "gelu": _gelu,
+    "gelu_tanh": _gelu_tanh,
+    "leaky_relu": _leaky,
+    "softsign": lambda z: z / (1 + np.abs(z)),
+}
+
 T3 = np.array([2, 0, 4, 1, 4])
 IDX = np.array([0, 2, 2, 1])  # repeated index: the gradient must accumulate
 MASK = np.array([[True, False, True, True], [False, True, False, False], [True, True, True, False]])
@@ -102,6 +114,9 @@ CASES = [
     Case("sqrt", gg.sqrt, np.sqrt, ((3, 4),), (0.5, 2.0)),
     Case("sin", gg.sin, np.sin, ((3, 4),)),
     Case("cos", gg.cos, np.cos, ((3, 4),)),
+    Case("log1p", gg.log1p, np.log1p, ((3, 4),), (-0.5, 2.0)),
+    Case("expm1", lambda a: a.expm1(), np.expm1, ((3, 4),)),
+    Case("softsign", F.softsign, lambda a: a / (1 + np.abs(a)), ((3, 4),), (-3.0, 3.0)),
     Case("tanh", gg.tanh, np.tanh, ((3, 4),), (-3.0, 3.0)),
     Case("sigmoid", gg.sigmoid, _sigmoid, ((3, 4),), (-6.0, 6.0)),
     Case("relu", gg.relu, lambda a: np.maximum(a, 0), ((3, 4),)),
@@ -199,9 +214,7 @@ CASES = [
     *[
         Case(f"linear_{act}", lambda x, w, b, act=act: F.linear_act(x, w, b, act),
              lambda x, w, b, ref=ref: ref(x @ w.T + b), ((5, 3), (4, 3), (4,)))
-        for act, ref in [("tanh", np.tanh), ("sigmoid", _sigmoid),
-                         ("relu", lambda z: np.maximum(z, 0)), ("gelu", _gelu),
-                         ("gelu_tanh", _gelu_tanh), ("leaky_relu", _leaky)]
+        for act, ref in ACTIVATION_REFS.items()
     ],
 ]
 

@@ -14,10 +14,18 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.skipif(importlib.util.find_spec("setuptools") is None,
                     reason="setuptools is needed to build the wheel offline")
 def test_wheel_contains_kernel_sources_and_installed_package_finds_them(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                            "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                           check=True, capture_output=True, text=True)
+    assert "deprecat" not in (build.stdout + build.stderr).lower()
     (wheel,) = tmp_path.glob("gpugrad-*.whl")
+    import gpugrad
+
+    assert wheel.name.startswith(f"gpugrad-{gpugrad.__version__}-")
     names = zipfile.ZipFile(wheel).namelist()
+    assert "gpugrad/py.typed" in names and "gpugrad/_tensor_ops.pyi" in names
+    meta = zipfile.ZipFile(wheel).read(f"gpugrad-{gpugrad.__version__}.dist-info/METADATA")
+    assert b"License-Expression: MIT" in meta
     for src in ("common.cuh", "activations.cuh", "fused.cuh"):
         assert f"gpugrad/_cuda_src/{src}" in names
     assert "gpugrad/kernels.py" in names

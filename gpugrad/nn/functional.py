@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _device as _dev
+from .. import kernels as _K
 from ..ops import nn as _N
-from ..ops.elementwise import Mul
-from ..ops.functions import (  # noqa: F401  (re-exported)
-    gelu,
-    leaky_relu,
-    log_softmax,
-    relu,
-    sigmoid,
-    softmax,
-    softplus,
-    tanh,
-)
+from ..ops.activation import gelu as gelu
+from ..ops.activation import leaky_relu as leaky_relu
+from ..ops.activation import relu as relu
+from ..ops.activation import sigmoid as sigmoid
+from ..ops.activation import softplus as softplus
+from ..ops.activation import softsign as softsign
+from ..ops.activation import tanh as tanh
+from ..ops.arith import Mul
+from ..ops.nn import log_softmax as log_softmax
+from ..ops.nn import softmax as softmax
 from ..tensor import Tensor, _wrap
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -39,9 +39,15 @@ def linear_act(input: Tensor, weight: Tensor, bias: Tensor, activation: str,
                negative_slope: float = 0.01) -> Tensor:
     """``activation(input @ weight.T + bias)`` with the bias-add and activation fused.
 
-    ``activation``: tanh, sigmoid, relu, leaky_relu, gelu or gelu_tanh.
+    ``activation``: a name of ``gpugrad.kernels.ACTIVATIONS`` (tanh, sigmoid, relu, gelu,
+    gelu_tanh, leaky_relu — then with ``negative_slope`` —, softsign).
     """
-    return _N.LinearAct.apply(input, weight, bias, act=activation, slope=float(negative_slope))
+    spec = _K.ACTIVATIONS.get(activation)
+    if spec is None:
+        raise ValueError(f"unknown activation {activation!r}; expected one of "
+                         f"{sorted(_K.ACTIVATIONS)}")
+    params = (float(negative_slope),) if spec.params else ()
+    return _N.LinearAct.apply(input, weight, bias, act=activation, params=params)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -6,6 +6,7 @@ import math
 from collections import OrderedDict
 
 from .. import creation as _c
+from ..kernels import ACTIVATIONS
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -190,14 +191,11 @@ class CrossEntropyLoss(Module):
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-_ACTIVATIONS = {"tanh": Tanh, "sigmoid": Sigmoid, "relu": ReLU, "gelu": GELU,
-                "leaky_relu": LeakyReLU}
-
-
 class MLP(Module):
     """A multilayer perceptron: ``MLP(nin, [h1, ..., nout], activation="tanh")``.
 
-    Hidden layers are Linear + activation (fused in one op); the last layer is linear. Called
+    Hidden layers are Linear + activation (fused in one op; ``activation`` is any name of
+    ``gpugrad.kernels.ACTIVATIONS``); the last layer is linear. Called
     on a Python list of numbers, it behaves like micrograd's MLP: the list becomes a tensor on
     the model's device, and a single output comes back as a one-element tensor.
     """
@@ -205,8 +203,8 @@ class MLP(Module):
     def __init__(self, nin: int, nouts, activation: str = "tanh", device=None,
                  dtype=None) -> None:
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, "
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, "
                              f"got {activation!r}")
         nouts = list(nouts)
         if not nouts:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from .. import autograd as _ag
 from ..dtypes import float32, float64
-from ..tensor import Tensor, parse_to_args
+from ..ops.convert import parse_to_args
+from ..tensor import Tensor
 
 
 class Parameter(Tensor):

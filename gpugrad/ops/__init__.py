@@ -1,7 +1,14 @@
-"""The primitives, grouped by kind; ``functions`` holds the user-facing names built on them."""
+"""The primitives, grouped by kind. Each module holds its op classes (forward and backward side
+by side) and, beside them, the public functions built on them; its ``__all__`` lists the
+functions exported as ``gpugrad.NAME``, and ``@method`` marks those that are also Tensor
+methods, bound onto ``Tensor`` here, once every module is imported.
+"""
 
-from .elementwise import *  # noqa: F403
-from .linalg import *  # noqa: F403
-from .nn import *  # noqa: F403
-from .reduce import *  # noqa: F403
-from .shape import *  # noqa: F403
+from ..tensor import Tensor
+from . import activation, arith, compare, convert, indexing, linalg, nn, reduce, shape, unary
+from ._registry import bind
+
+bind(Tensor)
+
+__all__ = ["activation", "arith", "compare", "convert", "indexing", "linalg", "nn", "reduce",
+           "shape", "unary"]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+
+__all__ = ["matmul"]
 
 
 class MatMul(Function):
@@ -41,3 +45,15 @@ class MatMul(Function):
             if b.ndim == 1:
                 gb = gb[..., :, 0]
         return ga, gb
+
+
+@method("matmul", "__matmul__")
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
+    return MatMul.apply(input, other)
+
+
+@method("__rmatmul__")
+def _rmatmul(input: Tensor, other: Tensor) -> Tensor:
+    """``other @ input``."""
+    return MatMul.apply(other, input)

@@ -6,6 +6,11 @@ import numpy as np
 
 from .. import kernels as K
 from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+from .reduce import norm_dims
+
+__all__ = ["softmax", "log_softmax"]
 
 
 def _lse(xp, x, axis):
@@ -127,32 +132,46 @@ def _linear_grads(node, g2):
 class LinearAct(Function):
     """``act(x @ weight.T + bias)``: the hidden layer of an MLP, bias-add and activation fused.
 
-    ``act`` is one of tanh, sigmoid, relu, gelu, gelu_tanh, leaky_relu (then ``slope``).
+    ``act`` names a record of ``kernels.ACTIVATIONS``; ``params`` are its extra parameters
+    (leaky_relu's slope).
     """
 
     saved_inputs = (0, 1)
     saved_output = True
 
-    def forward(self, x, weight, bias, act="tanh", slope=0.01):
+    def forward(self, x, weight, bias, act="tanh", params=()):
+        spec = K.ACTIVATIONS[act]
         y = Linear.forward(self, x, weight)
         z = y.reshape(-1, y.shape[-1])
-        self.act, self.slope = act, slope
-        if act in K.SAVES_OUTPUT:
-            K.TABLE["bias_" + act](bias, z)  # z <- act(z + b), in place
+        self.spec, self.params = spec, params
+        if spec.saves_output:
+            K.TABLE["bias_" + act](bias, *params, z)  # z <- act(z + b), in place
             self.saved = z
             return y
         out = self.xp.empty_like(z)
-        if act == "leaky_relu":
-            K.TABLE["bias_leaky_relu"](bias, slope, z, out)
-        else:
-            K.TABLE["bias_" + act](bias, z, out)  # z <- z + b, out <- act(z + b)
+        K.TABLE["bias_" + act](bias, *params, z, out)  # z <- z + b, out <- act(z + b)
         self.saved = z
         return out.reshape(y.shape)
 
     def backward(self, gy):
         g2 = gy.reshape(-1, gy.shape[-1])
-        if self.act == "leaky_relu":
-            gz = K.TABLE["leaky_relu_bwd"](self.saved, g2, self.slope)
-        else:
-            gz = K.TABLE[self.act + "_bwd"](self.saved, g2)
+        gz = K.TABLE[self.spec.name + "_bwd"](self.saved, g2, *self.params)
         return _linear_grads(self, gz)
+
+
+def _dim(dim: int | None, ndim: int) -> int:
+    if dim is None:  # PyTorch's legacy default for softmax
+        return 0 if ndim in (0, 1, 3) else 1
+    return norm_dims(dim, ndim)[0]
+
+
+@method()
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably."""
+    return Softmax.apply(input, dim=_dim(dim, input.ndim))
+
+
+@method()
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
+    return LogSoftmax.apply(input, dim=_dim(dim, input.ndim))

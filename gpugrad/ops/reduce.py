@@ -1,10 +1,22 @@
-"""Reductions: sum, mean, var, max/min (with indices), amax/amin, logsumexp."""
+"""Reductions: sum, mean, var/std, max/min (with indices), amax/amin, argmax/argmin, logsumexp."""
 
 from __future__ import annotations
 
+import builtins
+from typing import Any, NamedTuple, overload
+
 import numpy as np
 
+from .. import _device as _dev
+from .._typing import DimLike
 from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+from .compare import maximum, minimum
+from .unary import sqrt
+
+__all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
+           "logsumexp"]
 
 
 def norm_dims(dim, ndim: int):
@@ -15,12 +27,12 @@ def norm_dims(dim, ndim: int):
     out = []
     for d in dims:
         d = int(d)
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
-                f"{max(ndim, 1) - 1}], but got {d})"
+                f"Dimension out of range (expected to be in range of [{-builtins.max(ndim, 1)}, "
+                f"{builtins.max(ndim, 1) - 1}], but got {d})"
             )
-        out.append(d % max(ndim, 1))
+        out.append(d % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
     return tuple(sorted(out)) if ndim else ()
@@ -75,7 +87,7 @@ class Var(Function):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
         n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
-        self.denom = denom = max(n - correction, 0)
+        self.denom = denom = builtins.max(n - correction, 0)
         self.diff = d = x - x.mean(axis=axes, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (d * d).sum(axis=axes, keepdims=keepdim) / x.dtype.type(denom)
@@ -162,3 +174,132 @@ class LogSumExp(Function):
     def backward(self, gy):
         g = _kept(gy, self.x.shape, self.axes, self.keepdim)
         return (g * self.xp.exp(self.x - self.yk),)
+
+
+# --- the public functions --------------------------------------------------------------------
+
+
+class MaxResult(NamedTuple):
+    """``max(dim=...)``: the values and the indices where they are (``min`` likewise)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+@method()
+def sum(input: Tensor, dim: DimLike = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (an int or a tuple; all dimensions by default)."""
+    if input._data.dtype.kind != "f":
+        return Tensor._wrap(input._data.sum(axis=norm_dims(dim, input.ndim), keepdims=keepdim))
+    return Sum.apply(input, dim=dim, keepdim=keepdim)
+
+
+@method()
+def mean(input: Tensor, dim: DimLike = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all dimensions by default); floating tensors only."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be floating point, "
+            f"but got {input.dtype}"
+        )
+    return Mean.apply(input, dim=dim, keepdim=keepdim)
+
+
+def _correction(unbiased: bool | None, correction: float | None) -> float:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+@method()
+def var(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None) -> Tensor:
+    """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased)."""
+    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction),
+                     keepdim=keepdim)
+
+
+@method()
+def std(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdim: bool = False,
+        *, correction: float | None = None) -> Tensor:
+    """Standard deviation over ``dim`` (the square root of ``var``)."""
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+@method()
+def amax(input: Tensor, dim: DimLike = (), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
+    return AMax.apply(input, dim=None if dim == () else dim, keepdim=keepdim)
+
+
+@method()
+def amin(input: Tensor, dim: DimLike = (), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
+    return AMin.apply(input, dim=None if dim == () else dim, keepdim=keepdim)
+
+
+def _arg(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
+    a = input._data
+    f = a.argmax if largest else a.argmin
+    if dim is None:
+        idx = f()
+        if keepdim:
+            idx = idx.reshape((1,) * a.ndim)
+    else:
+        (axis,) = norm_dims(dim, a.ndim) or (0,)
+        idx = f(axis=axis, keepdims=keepdim) if a.ndim else f()
+    return Tensor._wrap(_dev.array_module(a).asarray(idx, dtype=np.int64))
+
+
+@method()
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Indices of the maximum over ``dim`` (of the flattened tensor by default)."""
+    return _arg(input, dim, keepdim, True)
+
+
+@method()
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
+    return _arg(input, dim, keepdim, False)
+
+
+def _max_min(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return maximum(input, dim) if largest else minimum(input, dim)
+    if dim is None:
+        return amax(input) if largest else amin(input)
+    cls = MaxDim if largest else MinDim
+    values = cls.apply(input, dim=dim, keepdim=keepdim)
+    return MaxResult(values, _arg(input, dim, keepdim, largest))
+
+
+@overload
+def max(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...  # noqa: A001
+@overload
+def max(input: Tensor, dim: int, keepdim: bool = False) -> MaxResult: ...  # noqa: A001
+@overload
+def max(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A001
+@method()
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """``max()``: the largest element; ``max(dim)``: ``(values, indices)`` over ``dim``;
+    ``max(other)``: the elementwise maximum."""
+    return _max_min(input, dim, keepdim, True)
+
+
+@overload
+def min(input: Tensor, dim: None = None, keepdim: bool = False) -> Tensor: ...  # noqa: A001
+@overload
+def min(input: Tensor, dim: int, keepdim: bool = False) -> MaxResult: ...  # noqa: A001
+@overload
+def min(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A001
+@method()
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """``min()``: the smallest element; ``min(dim)``: ``(values, indices)`` over ``dim``;
+    ``min(other)``: the elementwise minimum."""
+    return _max_min(input, dim, keepdim, False)
+
+
+@method()
+def logsumexp(input: Tensor, dim: DimLike, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))``, computed stably."""
+    return LogSumExp.apply(input, dim=dim, keepdim=keepdim)

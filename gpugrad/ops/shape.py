@@ -1,11 +1,21 @@
-"""Shape ops: reshape, permute, expand, cat, stack, and indexing (basic and advanced)."""
+"""Shape ops: reshape/view, flatten, permute/transpose, squeeze/unsqueeze, expand, cat, stack."""
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-from .. import _device as _dev
+from .._typing import ShapeLike
 from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method, tensor_property
+from .reduce import norm_dims
+
+__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "squeeze",
+           "unsqueeze", "broadcast_to", "cat", "concat", "concatenate", "stack"]
 
 
 class Reshape(Function):
@@ -61,31 +71,166 @@ class Stack(Function):
         return tuple(self.xp.take(gy, i, axis=self.dim) for i in range(n))
 
 
-class Index(Function):
-    """``x[key]`` with ints, slices, None and Ellipsis: a view; backward assigns into zeros."""
-
-    is_view = True
-
-    def forward(self, x, key):
-        self.key = key
-        return x[key]
-
-    def backward(self, gy):
-        shape, dt = self.meta[0]
-        g = self.xp.zeros(shape, dt)
-        g[self.key] = gy
-        return (g,)
+# --- the public functions --------------------------------------------------------------------
 
 
-class Gather(Function):
-    """``x[key]`` where key holds integer or boolean arrays: repeated indices accumulate."""
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``f(2, 3)`` and ``f((2, 3))`` alike, as a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(builtins.int(s) for s in shape)
 
-    def forward(self, x, key):
-        self.key = key
-        return x[key]
 
-    def backward(self, gy):
-        shape, dt = self.meta[0]
-        g = self.xp.zeros(shape, dt)
-        _dev.scatter_add(g, self.key, gy)
-        return (g,)
+@method("reshape", "view")
+def reshape(input: Tensor, *shape: ShapeLike) -> Tensor:
+    """The same elements in a new shape (one dimension may be -1: inferred)."""
+    new = _shape_args(shape)
+    if new == input._data.shape:
+        return input if not input.requires_grad else Reshape.apply(input, shape=new)
+    n = input.numel()
+    known = builtins.int(np.prod([d for d in new if d != -1]))
+    free = new.count(-1)
+    if free > 1 or builtins.any(d < -1 for d in new) or (
+        known != n if not free else (known == 0 or n % known)
+    ):
+        raise RuntimeError(f"shape '{list(new)}' is invalid for input of size {n}")
+    return Reshape.apply(input, shape=new)
+
+
+@method()
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
+    shape = input.shape
+    if not shape:
+        return reshape(input, 1)
+    s, e = norm_dims(start_dim, len(shape))[0], norm_dims(end_dim, len(shape))[0]
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    n = builtins.int(np.prod(shape[s:e + 1]))
+    return reshape(input, shape[:s] + (n,) + shape[e + 1:])
+
+
+@method()
+def permute(input: Tensor, *dims: ShapeLike) -> Tensor:
+    """The dimensions reordered: output dimension i is input dimension ``dims[i]``."""
+    n = input.ndim
+    order = tuple(d % builtins.max(n, 1) for d in _shape_args(dims))
+    if sorted(order) != list(range(n)):
+        raise RuntimeError(f"permute(): dims {order} are not a permutation of {n} dims")
+    return Permute.apply(input, dims=order)
+
+
+@method("transpose", "swapaxes")
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dimensions ``dim0`` and ``dim1`` swapped."""
+    n = input.ndim
+    if n < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return input
+    a, b = norm_dims(dim0, n)[0], norm_dims(dim1, n)[0]
+    dims = list(range(n))
+    dims[a], dims[b] = b, a
+    return Permute.apply(input, dims=tuple(dims))
+
+
+swapaxes = transpose
+
+
+@method()
+def t(input: Tensor) -> Tensor:
+    """The transpose of a tensor of at most 2 dimensions."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, -1) if input.ndim == 2 else input
+
+
+@tensor_property
+def T(input: Tensor) -> Tensor:  # noqa: N802  (PyTorch's name)
+    """The tensor with its dimensions reversed."""
+    return permute(input, *reversed(range(input.ndim))) if input.ndim > 1 else input
+
+
+@method()
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Dimensions of size 1 removed (all of them, or those in ``dim``)."""
+    shape = input.shape
+    if dim is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        axes = norm_dims(dim, len(shape))
+        new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
+    return reshape(input, new) if new != shape else input
+
+
+@method()
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A dimension of size 1 inserted at ``dim``."""
+    n = input.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    d = dim % n
+    shape = input.shape
+    return reshape(input, shape[:d] + (1,) + shape[d:])
+
+
+@method()
+def broadcast_to(input: Tensor, size: ShapeLike) -> Tensor:
+    """The tensor broadcast to ``size`` (a view; the gradient is summed back)."""
+    shape = _shape_args((size,)) if not isinstance(size, builtins.int) else (size,)
+    try:
+        ok = np.broadcast_shapes(input.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"The expanded size of the tensor {list(shape)} is not compatible with the existing "
+            f"size {list(input.shape)}"
+        )
+    return Expand.apply(input, shape=shape)
+
+
+@method()
+def expand(input: Tensor, *sizes: ShapeLike) -> Tensor:
+    """``broadcast_to`` with -1 meaning "keep this dimension's size"."""
+    new = _shape_args(sizes)
+    lead = len(new) - input.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes ({len(new)}) must be at least the "
+                           f"tensor's dimensions ({input.ndim})")
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(new))
+    return broadcast_to(input, shape)
+
+
+def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
+    seq = list(tensors)
+    if not seq:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    return seq
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension ``dim``."""
+    seq = _check_seq(tensors, "cat")
+    d = norm_dims(dim, seq[0].ndim)[0]
+    ref = seq[0].shape
+    for x in seq[1:]:
+        if x.ndim != len(ref) or builtins.any(
+                a != b for i, (a, b) in enumerate(zip(x.shape, ref)) if i != d):
+            raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}, "
+                               f"got {list(ref)} and {list(x.shape)}")
+    return Cat.apply(*seq, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equally shaped tensors along a new dimension ``dim``."""
+    seq = _check_seq(tensors, "stack")
+    ref = seq[0].shape
+    for x in seq[1:]:
+        if x.shape != ref:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(ref)} and {list(x.shape)}")
+    d = norm_dims(dim, len(ref) + 1)[0]
+    return Stack.apply(*seq, dim=d)

@@ -84,7 +84,8 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [index, ...]}]}``."""
-        index, groups = {}, []
+        index: dict[int, int] = {}
+        groups = []
         for g in self.param_groups:
             ids = []
             for p in g["params"]:

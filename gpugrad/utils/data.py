@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from .. import _device as _dev
+from ..creation import tensor
+from ..ops.shape import stack
 from ..tensor import Tensor, _wrap
 
 
@@ -78,13 +80,9 @@ def _take(t: Tensor, idx):
 
 
 def _collate(samples):
-    from ..ops.functions import stack
-
     first = samples[0]
     if isinstance(first, (tuple, list)):
         return [_collate([s[i] for s in samples]) for i in range(len(first))]
     if isinstance(first, Tensor):
         return stack(samples)
-    from ..creation import tensor
-
     return tensor(samples)

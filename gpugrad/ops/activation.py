@@ -1,0 +1,122 @@
+"""Activations. The fused ones come from the activation record (``kernels.ACTIVATIONS``): one op
+class each, generated here, whose forward and backward are that activation's kernel rows (a CUDA
+kernel on the GPU, its NumPy twin on the CPU). Softplus is written out (it has no kernel).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import kernels as K
+from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+
+__all__ = ["tanh", "sigmoid", "relu"]
+
+
+class Activation(Function):
+    """Base of the fused activation ops; ``spec`` is the activation's record.
+
+    Saves y where backward needs only the output (tanh, sigmoid, relu), else x.
+    """
+
+    spec: K.Activation
+
+    def forward(self, x, *params):
+        spec = self.spec
+        y = K.TABLE[spec.name + "_fwd"](x, *params)
+        self.saved = y if spec.saves_output else x
+        self.params = params
+        return y
+
+    def backward(self, gy):
+        return (K.TABLE[self.spec.name + "_bwd"](self.saved, gy, *self.params),)
+
+
+def _op_class(spec: K.Activation) -> type[Activation]:
+    """The op class of one activation: named after it (``gelu_tanh`` -> ``GeluTanh``), saving
+    (and version-checking) the output or the input as the record says."""
+    name = "".join(part.capitalize() for part in spec.name.split("_"))
+    attrs: dict[str, Any] = {"spec": spec, "__module__": __name__,
+                             "__doc__": f"The {spec.name} activation (fused)."}
+    if spec.saves_output:
+        attrs["saved_output"] = True
+    else:
+        attrs["saved_inputs"] = (0,)
+    return type(name, (Activation,), attrs)
+
+
+#: Activation name -> its op class, for every record.
+OPS: dict[str, type[Activation]] = {n: _op_class(s) for n, s in K.ACTIVATIONS.items()}
+
+
+def activation(input: Tensor, name: str, *params: float) -> Tensor:
+    """Apply the fused activation ``name`` (a key of ``kernels.ACTIVATIONS``)."""
+    try:
+        op = OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(OPS)}") from None
+    return op.apply(input, *params)
+
+
+@method()
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return OPS["tanh"].apply(input)
+
+
+@method()
+def sigmoid(input: Tensor) -> Tensor:
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
+    return OPS["sigmoid"].apply(input)
+
+
+@method()
+def relu(input: Tensor) -> Tensor:
+    """``max(x, 0)``, elementwise."""
+    return OPS["relu"].apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where ``x > 0``, else ``negative_slope * x``."""
+    return OPS["leaky_relu"].apply(input, float(negative_slope))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """GELU ``x * Phi(x)``: exact (``approximate="none"``, erf) or the tanh approximation."""
+    if approximate == "none":
+        return OPS["gelu"].apply(input)
+    if approximate == "tanh":
+        return OPS["gelu_tanh"].apply(input)
+    raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``, elementwise."""
+    return OPS["softsign"].apply(input)
+
+
+class Softplus(Function):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold (PyTorch's definition)."""
+
+    saved_inputs = (0,)
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        xp = self.xp
+        self.x, self.beta, self.threshold = x, beta, threshold
+        bx = x * beta
+        y = xp.log1p(xp.exp(-xp.abs(bx))) + xp.maximum(bx, 0.0)
+        if beta != 1.0:
+            y = y / beta
+        return xp.where(bx > threshold, x, y)
+
+    def backward(self, gy):
+        bx = self.x * self.beta
+        s = K.TABLE["sigmoid_fwd"](bx)
+        return (gy * self.xp.where(bx > self.threshold, 1.0, s),)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
+    return Softplus.apply(input, beta=float(beta), threshold=float(threshold))

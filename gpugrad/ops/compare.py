@@ -1,0 +1,185 @@
+"""Selection and comparison: clamp, maximum/minimum, where, and the comparisons (no gradient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _device as _dev
+from .._typing import Number, TensorOrNumber
+from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+
+__all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
+           "isclose", "allclose", "equal"]
+
+
+class Clamp(Function):
+    saved_inputs = (0,)
+
+    def forward(self, x, min=None, max=None):  # noqa: A002  (PyTorch's names)
+        self.x, self.lo, self.hi = x, min, max
+        return self.xp.clip(x, min, max)
+
+    def backward(self, gy):
+        x, lo, hi = self.x, self.lo, self.hi
+        mask = None
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = (x <= hi) if mask is None else mask & (x <= hi)
+        return (gy if mask is None else gy * mask,)
+
+
+class Maximum(Function):
+    """Elementwise max; at ties the gradient is split evenly (as PyTorch does)."""
+
+    saved_inputs = (0, 1)
+    pick = staticmethod(np.greater)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.maximum(a, b) if self.pick is np.greater else self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        win = self.xp.greater(a, b) if self.pick is np.greater else self.xp.less(a, b)
+        w = win + 0.5 * (a == b)
+        return gy * w, gy * (1.0 - w)
+
+
+class Minimum(Maximum):
+    pick = staticmethod(np.less)
+
+
+class Where(Function):
+    saved_inputs = (0,)
+
+    def forward(self, cond, a, b):
+        self.cond = cond
+        return self.xp.where(cond, a, b)
+
+    def backward(self, gy):
+        c = self.cond
+        n = self.needs
+        zero = 0.0
+        return (None, self.xp.where(c, gy, zero) if n[1] else None,
+                self.xp.where(c, zero, gy) if n[2] else None)
+
+
+@method("clamp", "clip")
+def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    return Clamp.apply(input, min=min, max=max)
+
+
+clip = clamp
+
+
+@method()
+def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """Elementwise maximum, broadcasting; ties share the gradient evenly."""
+    return Maximum.apply(input, other)
+
+
+@method()
+def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+    return Minimum.apply(input, other)
+
+
+def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    cond = condition if isinstance(condition, Tensor) else None
+    if cond is None:
+        like = input if isinstance(input, Tensor) else other
+        if not isinstance(like, Tensor):
+            raise TypeError("where(): at least one of condition, input, other must be a Tensor")
+        cond = Tensor._wrap(_dev.to_device(np.asarray(condition), like.device))
+    if cond.dtype.name != "bool":
+        cond = ne(cond, 0)
+    return Where.apply(cond, input, other)
+
+
+# --- comparisons (no gradient) ---------------------------------------------------------------
+
+
+def _operands(input: Tensor, other: Any) -> tuple[Any, Any]:
+    """The arrays (or number) to compare, on one device."""
+    if isinstance(other, Tensor):
+        _dev.same_device_or_raise(input._data, other._data)
+        return input._data, other._data
+    return input._data, other
+
+
+@method("eq", "__eq__")
+def eq(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
+    if other is None:
+        return False  # type: ignore[return-value]
+    a, b = _operands(input, other)
+    return Tensor._wrap(a == b)
+
+
+@method("ne", "__ne__")
+def ne(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
+    if other is None:
+        return True  # type: ignore[return-value]
+    a, b = _operands(input, other)
+    return Tensor._wrap(a != b)
+
+
+@method("lt", "less", "__lt__")
+def lt(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input < other``, elementwise, as a bool tensor."""
+    a, b = _operands(input, other)
+    return Tensor._wrap(a < b)
+
+
+@method("le", "less_equal", "__le__")
+def le(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input <= other``, elementwise, as a bool tensor."""
+    a, b = _operands(input, other)
+    return Tensor._wrap(a <= b)
+
+
+@method("gt", "greater", "__gt__")
+def gt(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input > other``, elementwise, as a bool tensor."""
+    a, b = _operands(input, other)
+    return Tensor._wrap(a > b)
+
+
+@method("ge", "greater_equal", "__ge__")
+def ge(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input >= other``, elementwise, as a bool tensor."""
+    a, b = _operands(input, other)
+    return Tensor._wrap(a >= b)
+
+
+@method()
+def isclose(input: Tensor, other: TensorOrNumber, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
+    a, b = _operands(input, other)
+    xp = _dev.array_module(a)
+    return Tensor._wrap(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@method()
+def allclose(input: Tensor, other: TensorOrNumber, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when every element is close (``isclose``); shapes must broadcast."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+@method()
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and the same elements."""
+    a, b = _operands(input, other)
+    return a.shape == getattr(b, "shape", ()) and bool((a == b).all())

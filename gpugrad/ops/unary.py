@@ -1,0 +1,162 @@
+"""Elementwise math functions: abs, exp, log, sqrt, sin, cos, log1p, expm1.
+
+Each op saves what its backward reads: the input x, or the output y where the derivative is
+cheaper from it (exp, sqrt, expm1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from ._registry import method
+
+__all__ = ["abs", "absolute", "exp", "log", "sqrt", "sin", "cos", "log1p", "expm1"]
+
+
+class Abs(Function):
+    saved_inputs = (0,)
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        return (gy * self.xp.sign(self.x),)
+
+
+class Exp(Function):
+    saved_output = True
+
+    def forward(self, x):
+        self.y = y = self.xp.exp(x)
+        return y
+
+    def backward(self, gy):
+        return (gy * self.y,)
+
+
+class Log(Function):
+    saved_inputs = (0,)
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log(x)
+
+    def backward(self, gy):
+        return (gy / self.x,)
+
+
+class Sqrt(Function):
+    saved_output = True
+
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            self.y = y = self.xp.sqrt(x)
+        return y
+
+    def backward(self, gy):
+        with np.errstate(divide="ignore"):
+            return (gy / (2.0 * self.y),)
+
+
+class Sin(Function):
+    saved_inputs = (0,)
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        return (gy * self.xp.cos(self.x),)
+
+
+class Cos(Function):
+    saved_inputs = (0,)
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        return (-gy * self.xp.sin(self.x),)
+
+
+class Log1p(Function):
+    """log(1 + x), accurate for small x; d/dx = 1 / (1 + x)."""
+
+    saved_inputs = (0,)
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.xp.log1p(x)
+
+    def backward(self, gy):
+        return (gy / (self.x + 1.0),)
+
+
+class Expm1(Function):
+    """exp(x) - 1, accurate for small x; d/dx = exp(x) = y + 1."""
+
+    saved_output = True
+
+    def forward(self, x):
+        self.y = y = self.xp.expm1(x)
+        return y
+
+    def backward(self, gy):
+        return (gy * (self.y + 1.0),)
+
+
+@method("abs", "absolute", "__abs__")
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+@method()
+def exp(input: Tensor) -> Tensor:
+    """``e ** input``, elementwise."""
+    return Exp.apply(input)
+
+
+@method()
+def log(input: Tensor) -> Tensor:
+    """Natural logarithm, elementwise (``-inf`` at 0, NaN below)."""
+    return Log.apply(input)
+
+
+@method()
+def sqrt(input: Tensor) -> Tensor:
+    """Square root, elementwise (NaN below 0)."""
+    return Sqrt.apply(input)
+
+
+@method()
+def sin(input: Tensor) -> Tensor:
+    """Sine, elementwise (radians)."""
+    return Sin.apply(input)
+
+
+@method()
+def cos(input: Tensor) -> Tensor:
+    """Cosine, elementwise (radians)."""
+    return Cos.apply(input)
+
+
+@method()
+def log1p(input: Tensor) -> Tensor:
+    """``log(1 + input)``, elementwise, accurate where ``input`` is small."""
+    return Log1p.apply(input)
+
+
+@method()
+def expm1(input: Tensor) -> Tensor:
+    """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
+    return Expm1.apply(input)
