@@ -24,6 +24,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing nothing but avoiding a copy when it already is one with
+    this dtype and device."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     return tensor(data, dtype=dtype, device=device)
@@ -65,14 +67,17 @@ def _new(fill, size, dtype, device, requires_grad, default=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros of the given size (``zeros(2, 3)`` or ``zeros((2, 3))``)."""
     return _new(lambda xp, s, d: xp.zeros(s, d), _size(size), dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones of the given size."""
     return _new(lambda xp, s, d: xp.ones(s, d), _size(size), dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of the given size (its values are arbitrary)."""
     return _new(lambda xp, s, d: xp.empty(s, d), _size(size), dtype, device, requires_grad)
 
 
@@ -85,6 +90,7 @@ def _fill_dtype(value):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of the given size filled with ``fill_value`` (its dtype follows the value)."""
     size = _size((size,) if isinstance(size, int) else (size,))
     return _new(lambda xp, s, d: xp.full(s, fill_value, d), size, dtype, device, requires_grad,
                 default=_fill_dtype(fill_value))
@@ -96,22 +102,28 @@ def _like(fn, t: Tensor, dtype, device, requires_grad, *args):
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``input``."""
     return _like(zeros, input, dtype, device, requires_grad)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``input``."""
     return _like(ones, input, dtype, device, requires_grad)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor shaped like ``input``."""
     return _like(empty, input, dtype, device, requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` everywhere, shaped like ``input``."""
     return _like(full, input, dtype, device, requires_grad, fill_value)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` (default 0) to ``end`` (exclusive) by ``step``; int64 when all
+    three are integers, else the default float dtype."""
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -123,11 +135,13 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     return _new(lambda xp, s, d: xp.linspace(start, end, int(steps)).astype(d), None, dtype,
                 device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix of ``n`` rows (and ``m`` columns)."""
     return _new(lambda xp, s, d: xp.eye(n, m, dtype=d), None, dtype, device, requires_grad)
 
 
@@ -151,10 +165,12 @@ def rand(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples shaped like ``input``."""
     return _like(randn, input, dtype, device, requires_grad)
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """U[0, 1) samples shaped like ``input``."""
     return _like(rand, input, dtype, device, requires_grad)
 
 
@@ -176,6 +192,7 @@ def randint(low, high=None, size=None, *, dtype=None, device=None,
 
 
 def randperm(n: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64)."""
     return _random(lambda d, s, dt: _dev.random_permutation(d, int(n)).astype(dt), None, dtype,
                    device, requires_grad, default=_dt.int64)
 

@@ -41,6 +41,7 @@ class Tensor(_ag.TensorBase, _TensorOps):
 
     def __init__(self, data: Any = (), *, dtype: DTypeLike | None = None,
                  device: DeviceLike | None = None, requires_grad: bool = False) -> None:
+        """A tensor holding a copy of ``data`` (float32 unless ``dtype`` says otherwise)."""
         arr = _as_array(data, dtype if dtype is not None else _dt.float32, device)
         self._data = arr
         self._grad = None

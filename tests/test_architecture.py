@@ -128,3 +128,24 @@ def test_to_dot_is_the_same_text_on_every_run():
                            check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1]
     assert "0x" not in runs[0] and '"v0"' in runs[0] and '"f0"' in runs[0]
+
+
+def _undocumented(namespace, names):
+    import inspect
+
+    out = []
+    for n in names:
+        obj = getattr(namespace, n)
+        if inspect.ismodule(obj) or not callable(obj) and not isinstance(obj, property):
+            continue
+        doc = obj.fget.__doc__ if isinstance(obj, property) else obj.__doc__
+        if not (doc or "").strip():
+            out.append(n)
+    return out
+
+
+def test_every_public_name_has_a_docstring():
+    assert _undocumented(gg, [n for n in dir(gg) if not n.startswith("_")]) == []
+    names = [n for n in vars(gg.Tensor) if not n.startswith("_") or n == "__init__"]
+    names += [n for n in _registry.METHODS if not n.startswith("__")]
+    assert _undocumented(gg.Tensor, names) == []
