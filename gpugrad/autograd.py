@@ -232,7 +232,10 @@ class Function:
 
         if not (requires and _mode.enabled):
             fn.needs = _NO_NEEDS[len(args)] if len(args) < 8 else (False,) * len(args)
-            t = wrap(fn.forward(*arrays, **kwargs), None)
+            try:
+                t = wrap(fn.forward(*arrays, **kwargs), None)
+            except ValueError as e:
+                raise _shape_error(cls, args, e) from None
             if cls.is_view:
                 t._version = args[0]._version
             return t
@@ -250,7 +253,10 @@ class Function:
                 nexts.append(None)
                 meta.append(None)
         fn.needs = needs
-        t = wrap(fn.forward(*arrays, **kwargs), fn)
+        try:
+            t = wrap(fn.forward(*arrays, **kwargs), fn)
+        except ValueError as e:
+            raise _shape_error(cls, args, e) from None
         if t._data.dtype.kind != "f":  # integer/bool results carry no gradient
             t._grad_fn, t._requires_grad = None, False
             return t
@@ -276,6 +282,25 @@ class Function:
         """Free what forward saved; a later backward through this node raises."""
         self.__dict__.clear()
         self.next_fns = None
+
+
+def _shape_error(cls: type, args: tuple[Any, ...], e: ValueError) -> Exception:
+    """A broadcasting failure of NumPy/CuPy as PyTorch words it (naming the op, the sizes and
+    the dimension); other ValueErrors pass unchanged."""
+    if "broadcast" not in str(e):
+        return e
+    shapes = [a._data.shape if isinstance(a, TensorBase) else np.shape(a) for a in args]
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+        for i in range(n - 1, -1, -1):
+            if pa[i] != pb[i] and 1 not in (pa[i], pb[i]):
+                return RuntimeError(
+                    f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) "
+                    f"at non-singleton dimension {i} (in {cls.__name__}: shapes "
+                    f"{list(a)} and {list(b)})")
+    return RuntimeError(f"{cls.__name__}: shapes {[list(s) for s in shapes]} do not broadcast")
 
 
 class AccumulateGrad:
@@ -359,13 +384,18 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         return
     if start.next_fns is None:
         raise RuntimeError(_FREED)
-    # Count, for every op node reachable from root, how many edges lead into it.
+    # Count, for every op node reachable from root, how many edges lead into it; and check
+    # every node (freed graph, in-place changes) before running any, so that a failed
+    # backward leaves every .grad as it was.
     deps = {start: 0}
     stack = [start]
     while stack:
-        nxt = stack.pop().next_fns
+        node = stack.pop()
+        nxt = node.next_fns
         if nxt is None:
-            continue
+            raise RuntimeError(_FREED)
+        if node.versions:
+            _check_versions(node)
         for m in nxt:
             if m is None or m.__class__ is AccumulateGrad:
                 continue
@@ -384,10 +414,6 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
             if t is not None:
                 _store_grad(t, g, owned)
         nxt = node.next_fns
-        if nxt is None:
-            raise RuntimeError(_FREED)
-        if node.versions:
-            _check_versions(node)
         in_grads = node.backward(g)
         meta = node.meta
         if not retain_graph:

@@ -45,7 +45,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 def _size(size) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    size = tuple(int(s) for s in size)
+    for s in size:
+        if isinstance(s, bool) or not hasattr(s, "__index__"):
+            raise TypeError(f"size must be a tuple of ints, but got {s!r} ({type(s).__name__}) "
+                            f"in {tuple(size)}")
+    size = tuple(s.__index__() for s in size)
     if any(s < 0 for s in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
     return size
@@ -128,6 +132,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     default = _dt.int64 if ints else _dt.default_float
     return _new(lambda xp, s, d: xp.arange(start, end, step).astype(d), None, dtype, device,

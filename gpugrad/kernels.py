@@ -125,7 +125,7 @@ def _sigmoid_bwd(y, gy):
 
 
 def _relu_bwd(y, gy):
-    return np.multiply(gy, y > 0)
+    return np.multiply(gy, ~(y <= 0))  # NaN passes the gradient through, as in PyTorch
 
 
 def _leaky_fwd(x, slope, out=None):
@@ -169,6 +169,7 @@ def _gelu_bwd(x, gy):
     return np.multiply(t, gy, out=t)
 
 
+@np.errstate(over="ignore")  # x^3 overflows for large |x| (float16): tanh(inf) is exact
 def _gelu_tanh_fwd(x, out=None):
     t = np.multiply(x, x, out=out)
     t *= 0.044715
@@ -182,6 +183,7 @@ def _gelu_tanh_fwd(x, out=None):
     return t
 
 
+@np.errstate(over="ignore")
 def _gelu_tanh_bwd(x, gy):
     x2 = x * x
     t = x2 * 0.044715
@@ -193,9 +195,10 @@ def _gelu_tanh_bwd(x, gy):
     x2 += 1.0
     x2 *= _K  # d inner / dx
     d = t * t
-    np.subtract(1.0, d, out=d)
-    d *= x2
-    d *= x
+    np.subtract(1.0, d, out=d)  # sech^2: exactly 0 where tanh saturates ...
+    nz = d != 0
+    np.multiply(d, x2, out=d, where=nz)  # ... and then the term is 0, not 0 * inf (large |x|)
+    np.multiply(d, x, out=d, where=nz)
     t += 1.0
     t += d
     t *= 0.5

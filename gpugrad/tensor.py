@@ -84,7 +84,7 @@ class Tensor(_ag.TensorBase, _TensorOps):
     @property
     def is_cuda(self) -> bool:
         """Whether the storage is on a CUDA device."""
-        return not isinstance(self._data, np.ndarray)
+        return _dev.device_of(self._data).type == "cuda"
 
     @property
     def ndim(self) -> int:
@@ -264,10 +264,11 @@ class Tensor(_ag.TensorBase, _TensorOps):
     def numpy(self) -> np.ndarray:
         """A host copy of the data as a NumPy array."""
         d = self._data
-        return d.copy() if isinstance(d, np.ndarray) else d.get()
+        h = _dev.to_host(d)
+        return h.copy() if h is d else h
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if not isinstance(self._data, np.ndarray):
+        if self.is_cuda:
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
         return self._data if dtype is None else self._data.astype(dtype)
@@ -432,5 +433,12 @@ def _as_array(data, dtype, device):
     target = _host_dtype(arr, dtype)
     if from_python and dtype is None and arr.dtype.kind == "f":
         target = _dt.default_float.np  # Python floats become the default float dtype
+    if target.kind in "iu" and arr.dtype.kind in "iuf" and arr.size:
+        info = np.iinfo(target)
+        lo, hi = arr.min(), arr.max()
+        if not (info.min <= lo and hi <= info.max):  # NaN compares False: refused too
+            bad = lo if not info.min <= lo else hi
+            raise RuntimeError(f"value cannot be converted to type {target} without overflow: "
+                               f"{bad}")
     arr = arr.astype(target, copy=False)
     return _dev.to_device(arr, dev or _dev.CPU)

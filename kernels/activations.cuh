@@ -16,7 +16,7 @@ template <typename T> GG_HD T sigmoid_fwd(T x) {
 template <typename T> GG_HD T sigmoid_bwd(T y, T gy) { return gy * y * (T(1) - y); }
 
 template <typename T> GG_HD T relu_fwd(T x) { return x > T(0) ? x : T(0); }
-template <typename T> GG_HD T relu_bwd(T y, T gy) { return y > T(0) ? gy : T(0); }
+template <typename T> GG_HD T relu_bwd(T y, T gy) { return y <= T(0) ? T(0) : gy; }
 
 template <typename T> GG_HD T leaky_relu_fwd(T x, T slope) { return x > T(0) ? x : x * slope; }
 template <typename T> GG_HD T leaky_relu_bwd(T x, T gy, T slope) {
@@ -42,7 +42,8 @@ template <typename T> GG_HD T gelu_tanh_bwd(T x, T gy) {
   T x2 = x * x;
   T t = tanh(T(0.79788456080286535588) * (x + T(0.044715) * x2 * x));
   T dinner = T(0.79788456080286535588) * (T(1) + T(3) * T(0.044715) * x2);
-  return gy * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * dinner);
+  T sech2 = T(1) - t * t;  // 0 where tanh saturates: then the term is 0, not 0 * inf
+  return gy * (T(0.5) * (T(1) + t) + (sech2 == T(0) ? T(0) : T(0.5) * x * sech2 * dinner));
 }
 
 // softsign: x / (1 + |x|); d/dx = 1 / (1 + |x|)^2.

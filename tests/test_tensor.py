@@ -215,7 +215,8 @@ def test_shape_errors_are_clear():
         x @ gg.ones(2, 3)
     with pytest.raises(RuntimeError, match="expanded size"):
         x.expand(4, 3)
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of "
+                                           r"tensor b \(4\) at non-singleton dimension 1"):
         x + gg.ones(4)
     with pytest.raises(RuntimeError, match="sizes of tensors must match"):
         gg.cat([x, gg.ones(3, 3)], 1)

@@ -86,9 +86,12 @@ class Pow(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs[0]:
                 if isinstance(b, (int, float)):
-                    ga = gy * (2.0 * a) if b == 2 else gy * (b * a ** (b - 1))
+                    if b == 0:  # d(a^0)/da = 0 everywhere, a = 0 included (not 0 * inf)
+                        ga = xp.zeros_like(gy)
+                    else:
+                        ga = gy * (2.0 * a) if b == 2 else gy * (b * a ** (b - 1))
                 else:
-                    ga = gy * b * a ** (b - 1)
+                    ga = gy * xp.where(b == 0, 0.0, b * a ** (b - 1))
             if self.needs[1]:
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 (PyTorch's convention)
                 gb = gy * xp.where(a == 0, 0.0, self.y * _log(a, xp))
@@ -194,6 +197,13 @@ def _inplace(self: Tensor, op, ufunc, other: TensorOrNumber) -> Tensor:
     """``self op= other``: in storage when no graph is recorded, else rebinding ``self`` to the
     op's result (the graph node then produces ``self``)."""
     other_grad = isinstance(other, Tensor) and other._requires_grad
+    if self._data.dtype.kind != "f" and (
+            isinstance(other, float) or isinstance(other, Tensor) and other.is_floating_point()):
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{self.dtype.name} (in-place {ufunc.__name__} on an integer tensor)")
+    if ufunc is np.true_divide and self._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{self.dtype.name} (in-place true division of an integer tensor)")
     if (self._requires_grad or other_grad) and _ag.is_grad_enabled():
         self._check_inplace_leaf()
         out = op(self, other)

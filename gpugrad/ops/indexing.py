@@ -53,8 +53,13 @@ def index_key(input: Tensor, key: Any) -> tuple[Any, bool]:
         if isinstance(k, Tensor):
             _dev.same_device_or_raise(input._data, k._data)
             k = k._data
-        elif isinstance(k, (list, np.ndarray)):
+        elif isinstance(k, (list, np.ndarray, range)):
             k = _dev.to_device(np.asarray(k), input.device)
+            if k.size == 0 and k.dtype.kind == "f":  # x[[]]: an empty integer index
+                k = k.astype(np.int64)
+        elif not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))):
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"bool tensors are valid indices (got {type(k).__name__}: {k!r})")
         if not (k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))):
             if getattr(k, "ndim", 1) == 0 and k.dtype.kind in "iu":
                 k = int(k)

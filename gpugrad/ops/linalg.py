@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import Function
 from ..tensor import Tensor
 from ._registry import method
@@ -20,6 +22,14 @@ class MatMul(Function):
                 f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, a.shape))} and "
                 f"{'x'.join(map(str, b.shape))})"
             )
+        if a.ndim > 2 or b.ndim > 2:
+            try:
+                np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            except ValueError:
+                raise RuntimeError(
+                    f"matmul: the batch dimensions of {list(a.shape)} and {list(b.shape)} "
+                    f"({list(a.shape[:-2])} and {list(b.shape[:-2])}) do not broadcast"
+                ) from None
         self.a, self.b = a, b
         return a @ b
 

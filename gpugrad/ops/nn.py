@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _device as _dev
 from .. import kernels as K
 from ..autograd import Function
 from ..tensor import Tensor
@@ -15,11 +16,11 @@ __all__ = ["softmax", "log_softmax"]
 
 def _lse(xp, x, axis):
     """log-sum-exp over ``axis`` with keepdims, finite for finite inputs of any magnitude."""
-    m = x.max(axis=axis, keepdims=True)
+    m = xp.asarray(x.max(axis=axis, keepdims=True))
     m = xp.where(xp.isfinite(m), m, 0.0)  # rows of +-inf: no shift (keeps the dtype: NEP 50)
-    e = x - m
+    e = _dev.fix_scalar(x - m)
     xp.exp(e, out=e)
-    s = e.sum(axis=axis, keepdims=True)
+    s = _dev.fix_scalar(e.sum(axis=axis, keepdims=True))
     with np.errstate(divide="ignore"):
         xp.log(s, out=s)
     s += m
@@ -31,7 +32,7 @@ class Softmax(Function):
 
     def forward(self, x, dim):
         self.dim = dim
-        e = x - x.max(axis=dim, keepdims=True)
+        e = _dev.fix_scalar(x - x.max(axis=dim, keepdims=True))  # 0-d x: a NumPy scalar
         self.xp.exp(e, out=e)
         e /= e.sum(axis=dim, keepdims=True)
         self.y = e
@@ -47,7 +48,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         self.dim = dim
-        self.y = y = x - _lse(self.xp, x, dim)
+        self.y = y = _dev.fix_scalar(x - _lse(self.xp, x, dim))
         return y
 
     def backward(self, gy):
@@ -159,9 +160,12 @@ class LinearAct(Function):
         return _linear_grads(self, gz)
 
 
-def _dim(dim: int | None, ndim: int) -> int:
+def _dim(dim: int | None, ndim: int) -> int | None:
+    if ndim == 0:  # a 0-d tensor: softmax is 1, log_softmax 0
+        norm_dims(0 if dim is None else dim, 0)
+        return None
     if dim is None:  # PyTorch's legacy default for softmax
-        return 0 if ndim in (0, 1, 3) else 1
+        return 0 if ndim in (1, 3) else 1
     return norm_dims(dim, ndim)[0]
 
 

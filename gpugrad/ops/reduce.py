@@ -13,7 +13,6 @@ from ..autograd import Function
 from ..tensor import Tensor
 from ._registry import method
 from .compare import maximum, minimum
-from .unary import sqrt
 
 __all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
            "logsumexp"]
@@ -98,6 +97,27 @@ class Var(Function):
             return (g * self.diff * (2.0 / self.denom if self.denom else float("nan")),)
 
 
+class Std(Var):
+    """Standard deviation: sqrt(Var); the gradient is 0 where the deviation is 0 (a constant
+    slice), as PyTorch's, instead of 0 * inf."""
+
+    saved_output = True
+
+    def forward(self, x, dim=None, correction=1, keepdim=False):
+        with np.errstate(invalid="ignore"):
+            self.y = y = self.xp.sqrt(Var.forward(self, x, dim, correction, keepdim))
+        return y
+
+    def backward(self, gy):
+        xp = self.xp
+        y = _kept(self.y, self.diff.shape, self.axes, self.keepdim)
+        g = _kept(gy, self.diff.shape, self.axes, self.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = g / (y * self.denom) if self.denom else g * float("nan")
+            g = xp.where(y == 0, 0.0, scale * self.diff)
+        return (g.astype(self.diff.dtype, copy=False),)
+
+
 class AMax(Function):
     """Max over ``dim`` (all by default); ties share the gradient evenly."""
 
@@ -119,6 +139,9 @@ class AMax(Function):
         x = self.x
         y = _kept(self.y, x.shape, self.axes, self.keepdim)
         mask = x == y
+        if x.dtype.kind == "f":  # a NaN result: the gradient goes to the NaNs (PyTorch's rule)
+            xp = self.xp
+            mask |= xp.isnan(x) & xp.isnan(y)
         count = mask.sum(axis=self.axes, keepdims=True)
         return (mask * (_kept(gy, x.shape, self.axes, self.keepdim) / count),)
 
@@ -223,7 +246,8 @@ def var(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdi
 def std(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None) -> Tensor:
     """Standard deviation over ``dim`` (the square root of ``var``)."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    return Std.apply(input, dim=dim, correction=_correction(unbiased, correction),
+                     keepdim=keepdim)
 
 
 @method()

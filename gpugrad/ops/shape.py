@@ -75,10 +75,28 @@ class Stack(Function):
 
 
 def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """``f(2, 3)`` and ``f((2, 3))`` alike, as a tuple of ints."""
+    """``f(2, 3)`` and ``f((2, 3))`` alike, as a tuple of ints (a float is an error)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(builtins.int(s) for s in shape)
+    out = []
+    for s in shape:
+        if isinstance(s, builtins.bool) or not hasattr(s, "__index__"):
+            raise TypeError(f"sizes and dims must be integers, got {s!r} "
+                            f"({type(s).__name__}) in {tuple(shape)}")
+        out.append(s.__index__())
+    return tuple(out)
+
+
+def norm_dims_list(dims: tuple[int, ...], ndim: int) -> list[int]:
+    """Each dim of ``dims`` in [0, ndim), negatives counted from the end; IndexError otherwise."""
+    lo, hi = -builtins.max(ndim, 1), builtins.max(ndim, 1)
+    out = []
+    for d in dims:
+        if not lo <= d < hi:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, "
+                             f"{hi - 1}], but got {d})")
+        out.append(d % hi)
+    return out
 
 
 @method("reshape", "view")
@@ -114,9 +132,14 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def permute(input: Tensor, *dims: ShapeLike) -> Tensor:
     """The dimensions reordered: output dimension i is input dimension ``dims[i]``."""
     n = input.ndim
-    order = tuple(d % builtins.max(n, 1) for d in _shape_args(dims))
+    given = _shape_args(dims)
+    if len(given) != n:
+        raise RuntimeError(f"permute(): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() "
+                           f"= {n} is not equal to len(dims) = {len(given)}")
+    order = norm_dims_list(given, n)
     if sorted(order) != list(range(n)):
-        raise RuntimeError(f"permute(): dims {order} are not a permutation of {n} dims")
+        raise RuntimeError(f"permute(): duplicate dims in {list(given)}")
     return Permute.apply(input, dims=order)
 
 
@@ -197,6 +220,12 @@ def expand(input: Tensor, *sizes: ShapeLike) -> Tensor:
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes ({len(new)}) must be at least the "
                            f"tensor's dimensions ({input.ndim})")
+    for i, s in enumerate(new):
+        if s == -1 and i < lead:
+            raise RuntimeError(f"expand: the expanded size -1 isn't allowed in a leading, "
+                               f"non-existing dimension {i} (sizes {list(new)})")
+        if s < -1:
+            raise RuntimeError(f"expand: invalid size {s} in {list(new)}")
     shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(new))
     return broadcast_to(input, shape)
 
@@ -211,6 +240,13 @@ def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
     seq = _check_seq(tensors, "cat")
+    for i, x in enumerate(seq):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"cat(): expected a sequence of Tensors, element {i} is "
+                            f"{type(x).__name__}")
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated; use stack, or unsqueeze first")
     d = norm_dims(dim, seq[0].ndim)[0]
     ref = seq[0].shape
     for x in seq[1:]:
