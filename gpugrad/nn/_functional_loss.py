@@ -203,7 +203,8 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
 # --- class-index losses ----------------------------------------------------------------------
 
 
-def _class_targets(input: Tensor, target: Any, fn: str) -> tuple[Tensor, Tensor, tuple]:
+def _class_targets(input: Tensor, target: Any, fn: str
+                   ) -> tuple[Tensor, Tensor, tuple[int, ...]]:
     """(input as (N, C), target as (N,), output shape for reduction='none') with checks."""
     if not isinstance(target, Tensor):
         target = _wrap(_dev.to_device(np.asarray(target), input.device), None)
@@ -355,6 +356,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight: Any, ignore_inde
     if ignore_index >= 0:
         raise RuntimeError("cross_entropy: ignore_index is not supported for floating point "
                            "(class probability) targets")
+    out_shape: tuple[int, ...]
     if input.ndim == 1:
         x, t, out_shape = input.unsqueeze(0), target.unsqueeze(0), ()
     elif input.ndim == 2:

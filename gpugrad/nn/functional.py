@@ -80,6 +80,15 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "layer_norm",
+    "leaky_relu", "linear", "linear_act", "log_softmax", "l1_loss", "mish", "mse_loss",
+    "nll_loss", "normalize", "one_hot", "prelu", "relu", "relu6", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+]
+
+
 # --- activations (composites) ----------------------------------------------------------------
 
 

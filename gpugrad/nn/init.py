@@ -61,9 +61,11 @@ def _host_draw(tensor: Tensor, kind: str, generator: Any) -> np.ndarray:
     """Standard normal or U[0, 1) float64 samples of the tensor's shape, on the host."""
     shape = tuple(tensor.shape)
     if generator is not None:
-        return generator.standard_normal(shape) if kind == "normal" else generator.random(shape)
-    draw = _dev.random_normal if kind == "normal" else _dev.random_uniform
-    return _dev.to_device(draw(tensor.device, shape, np.float64), _dev.CPU)
+        out = generator.standard_normal(shape) if kind == "normal" else generator.random(shape)
+    else:
+        draw = _dev.random_normal if kind == "normal" else _dev.random_uniform
+        out = _dev.to_device(draw(tensor.device, shape, np.float64), _dev.CPU)
+    return np.asarray(out, dtype=np.float64)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -88,7 +90,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std**2) truncated to [a, b] (bounds in absolute values, not in stds),
     by inverting the normal CDF on U(cdf(a), cdf(b)) in float64."""
-    from scipy.special import ndtr, ndtri
+    from scipy.special import ndtr, ndtri  # type: ignore[import-untyped]
 
     _check_generator(generator)
     if not a < b:

@@ -43,9 +43,10 @@ class LazyLinear(Linear):
             raise ValueError("LazyLinear: the input must have at least one dimension")
         self.in_features = int(input.shape[-1])
         with _ag.no_grad():
-            self.weight.materialize((self.out_features, self.in_features))
-            if self.bias is not None:
-                self.bias.materialize((self.out_features,))
+            for p, shape in ((self.weight, (self.out_features, self.in_features)),
+                             (self.bias, (self.out_features,))):
+                if isinstance(p, UninitializedParameter):
+                    p.materialize(shape)
             self.reset_parameters()
         self.__class__ = Linear  # type: ignore[assignment]
 

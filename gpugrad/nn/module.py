@@ -56,7 +56,7 @@ class UninitializedParameter(Parameter):
         """Allocate (uninitialized) storage of ``shape``; the caller then initializes it."""
         data = _c.empty(*shape, device=device or self.device, dtype=dtype or self.dtype)
         self._data = data._data
-        self.__class__ = Parameter
+        self.__class__ = Parameter  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return "<UninitializedParameter>"
@@ -76,8 +76,6 @@ class IncompatibleKeys(NamedTuple):
             return "<All keys matched successfully>"
         return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
                 f"unexpected_keys={self.unexpected_keys})")
-
-    __str__ = __repr__
 
 
 def _addindent(s: str, n: int) -> str:
@@ -113,7 +111,7 @@ class Module:
 
     # --- registration -----------------------------------------------------------------------
 
-    def _registry(self) -> tuple[dict, dict, dict]:
+    def _registry(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         try:
             d = self.__dict__
             return d["_parameters"], d["_modules"], d["_buffers"]
@@ -124,7 +122,7 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         params, modules, buffers = self._registry()
 
-        def forget(*regs: dict) -> None:
+        def forget(*regs: dict[str, Any]) -> None:
             for reg in regs:
                 reg.pop(name, None)
             self._non_persistent_buffers_set.discard(name)
@@ -174,7 +172,7 @@ class Module:
             keys.update(reg)
         return sorted(k for k in keys if not k[:1].isdigit())
 
-    def _check_new_name(self, name: Any, kind: str, registry: dict) -> None:
+    def _check_new_name(self, name: Any, kind: str, registry: dict[str, Any]) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
         if "." in name:
@@ -378,7 +376,7 @@ class Module:
                     if p is not None:
                         p._data = convert(p.detach())._data
                         if p._grad is not None:
-                            p._grad = convert(p.grad)._data  # type: ignore[arg-type]
+                            p._grad = convert(p.grad)._data
                 for k, b in m._buffers.items():
                     if b is not None:
                         m._buffers[k] = convert(b)
