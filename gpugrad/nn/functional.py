@@ -1,10 +1,21 @@
-"""``gpugrad.nn.functional``: activations, linear maps, losses and dropout as functions."""
+"""``gpugrad.nn.functional``: activations, linear maps, normalization, embeddings, losses and
+dropout as functions.
+
+Everything here is a composite of differentiable gpugrad ops (so it runs and trains on every
+device) unless it calls an op class from ``gpugrad.ops`` directly (linear, linear_act, the
+fused cross-entropy). Losses live in ``_functional_loss`` and are re-exported here.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import _device as _dev
+from .. import autograd as _ag
 from .. import kernels as _K
 from ..ops import nn as _N
 from ..ops.activation import gelu as gelu
@@ -15,17 +26,24 @@ from ..ops.activation import softplus as softplus
 from ..ops.activation import softsign as softsign
 from ..ops.activation import tanh as tanh
 from ..ops.arith import Mul
+from ..ops.compare import clamp, where
 from ..ops.nn import log_softmax as log_softmax
 from ..ops.nn import softmax as softmax
+from ..ops.reduce import amax
+from ..ops.unary import expm1, sqrt
 from ..tensor import Tensor, _wrap
-
-_REDUCTIONS = ("none", "mean", "sum")
-
-
-def _check_reduction(reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction!r} is not a valid value for reduction; "
-                         f"expected one of {_REDUCTIONS}")
+from ._functional_loss import (  # noqa: F401  (re-exported)
+    _check_reduction,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -50,92 +68,6 @@ def linear_act(input: Tensor, weight: Tensor, bias: Tensor, activation: str,
     return _N.LinearAct.apply(input, weight, bias, act=activation, params=params)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    _check_reduction(reduction)
-    if isinstance(target, Tensor) and target.shape != input.shape:
-        raise ValueError(f"mse_loss: input shape {list(input.shape)} and target shape "
-                         f"{list(target.shape)} differ")
-    d = input - target
-    sq = d * d
-    if reduction == "none":
-        return sq
-    return sq.mean() if reduction == "mean" else sq.sum()
-
-
-def _class_targets(input: Tensor, target, fn: str):
-    """(input as (N, C), target as (N,), output shape for reduction='none') with checks."""
-    if not isinstance(target, Tensor):
-        target = _wrap(_dev.to_device(np.asarray(target), input.device), None)
-    if target._data.dtype.kind not in "iu":
-        raise TypeError(f"{fn}: target must hold class indices (an integer tensor), got "
-                        f"{target.dtype}; probability targets are not supported")
-    _dev.same_device_or_raise(input._data, target._data)
-    if input.ndim == 0:
-        raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")
-    if input.ndim == 1:
-        if target.ndim != 0:
-            raise ValueError(f"{fn}: 1-d input (C,) needs a 0-d target, got {list(target.shape)}")
-        return input.unsqueeze(0), target.reshape(1), ()
-    if target.shape != (input.shape[0],) + input.shape[2:]:
-        raise ValueError(f"{fn}: expected target of shape {[input.shape[0], *input.shape[2:]]} "
-                         f"for input of shape {list(input.shape)}, got {list(target.shape)}")
-    out_shape = target.shape
-    if input.ndim > 2:  # (N, C, d1, ...) -> (N * d1 * ..., C)
-        dims = (0, *range(2, input.ndim), 1)
-        input = input.permute(*dims).reshape(-1, input.shape[1])
-        target = target.reshape(-1)
-    return input, target, out_shape
-
-
-def _check_range(target: Tensor, c: int, ignore_index: int, fn: str) -> bool:
-    """Raise IndexError for a class index outside [0, c) (other than ignore_index); return
-    whether any target is ignore_index."""
-    t = target._data
-    if not t.size:
-        return False
-    outside = (t < 0) | (t >= c)
-    if bool(outside.any()):  # the one host sync on CUDA (CuPy would wrap bad indices silently)
-        bad = outside & (t != ignore_index)
-        if bool(bad.any()):
-            v = int(t[bad].reshape(-1)[0])
-            raise IndexError(f"{fn}: Target {v} is out of bounds for {c} classes")
-        return True
-    return 0 <= ignore_index < c and bool((t == ignore_index).any())
-
-
-def cross_entropy(input: Tensor, target, weight=None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy over class-index targets, as one fused, stable op."""
-    _check_reduction(reduction)
-    if weight is not None:
-        raise NotImplementedError("cross_entropy: class weights are not supported yet")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    x, t, out_shape = _class_targets(input, target, "cross_entropy")
-    ignored = _check_range(t, x.shape[1], ignore_index, "cross_entropy")
-    loss = _N.CrossEntropy.apply(x, t._data.astype(np.int64, copy=False), reduction=reduction,
-                                 label_smoothing=label_smoothing,
-                                 ignore_index=ignore_index if ignored else None)
-    return loss.reshape(out_shape) if reduction == "none" else loss
-
-
-def nll_loss(input: Tensor, target, ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``."""
-    _check_reduction(reduction)
-    x, t, out_shape = _class_targets(input, target, "nll_loss")
-    _check_range(t, x.shape[1], ignore_index, "nll_loss")
-    xp = _dev.array_module(t._data)
-    valid = t._data != ignore_index
-    rows = xp.arange(x.shape[0])
-    picked = x[rows, xp.where(valid, t._data, 0)]
-    loss = -picked * valid.astype(x._data.dtype)
-    if reduction == "none":
-        return loss.reshape(out_shape)
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / float(valid.sum())
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (when training)."""
     if not 0.0 <= p <= 1.0:
@@ -149,3 +81,220 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     mask = keep.astype(d.dtype) * (1.0 / (1.0 - p))
     return Mul.apply(input, mask)
 
+
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "elu", "embedding", "gelu", "hardtanh", "huber_loss", "kl_div", "layer_norm",
+    "leaky_relu", "linear", "linear_act", "log_softmax", "l1_loss", "mish", "mse_loss",
+    "nll_loss", "normalize", "one_hot", "prelu", "relu", "relu6", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+]
+
+
+# --- activations (composites) ----------------------------------------------------------------
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish): ``x * sigmoid(x)``. ``inplace`` is accepted; the result is a new tensor."""
+    return input * sigmoid(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Mish: ``x * tanh(softplus(x))``."""
+    return input * tanh(softplus(input))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """ELU: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
+    neg = expm1(clamp(input, max=0.0)) * float(alpha)  # no exp overflow for x > 0
+    return where(input > 0, input, neg)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """``x`` clamped to ``[min_val, max_val]``."""
+    if min_val > max_val:
+        raise ValueError(f"min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    return clamp(input, float(min_val), float(max_val))
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where ``x > 0``, else ``weight * x``; ``weight`` has 1 element or one per channel
+    (dimension 1 of the input)."""
+    n = weight.numel()
+    if n != 1:
+        if input.ndim < 2 or input.shape[1] != n:
+            channels = input.shape[1] if input.ndim >= 2 else 1
+            raise RuntimeError(f"prelu: mismatch in parameter count: weight has {n} elements, "
+                               f"the input has {channels} channels (dimension 1)")
+        weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return where(input > 0, input, input * weight)
+
+
+def softmin(input: Tensor, dim: int | None = None) -> Tensor:
+    """``softmax(-x, dim)``."""
+    return softmax(-input, dim)
+
+
+# --- normalization and embeddings ------------------------------------------------------------
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported")
+    p = float(p)
+    if p <= 0:
+        raise ValueError(f"normalize: p must be positive, got {p}")
+    a = input.abs()
+    if math.isinf(p):
+        norm = amax(a, dim, keepdim=True)
+    else:
+        s = (a * a if p == 2.0 else a if p == 1.0 else a ** p).sum(dim, keepdim=True)
+        nz = _wrap(s._data > 0, None)
+        root = sqrt if p == 2.0 else (lambda v: v) if p == 1.0 else (lambda v: v ** (1.0 / p))
+        norm = where(nz, root(where(nz, s, 1.0)), 0.0)  # finite gradient at a zero vector
+    return input / clamp(norm, min=float(eps))
+
+
+def _norm_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``len(normalized_shape)`` dimensions (biased variance), then
+    scale by ``weight`` and shift by ``bias`` (both of ``normalized_shape``).
+
+    A composite of mean, subtract, square, mean, sqrt and divide; a fused kernel would
+    replace it.
+    """
+    shape = _norm_shape(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[-k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size "
+                           f"{list(input.shape)}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    xc = input - input.mean(dims, keepdim=True)
+    y = xc / sqrt((xc * xc).mean(dims, keepdim=True) + float(eps))
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dimension 1) of an (N, C) or (N, C, L, ...) input.
+
+    Training: with the batch's mean and biased variance; the running statistics (when given)
+    are updated in place, ``r = (1 - momentum) r + momentum s``, with the UNBIASED batch
+    variance for ``running_var``. Evaluation: with the running statistics.
+    A composite; a fused kernel would replace it.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dimensions (N, C, ...), "
+                         f"got {list(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    view = (1, c) + (1,) * (input.ndim - 2)
+    dims = (0,) + tuple(range(2, input.ndim))
+    if training:
+        count = input.numel() // max(c, 1)
+        if count <= 1:
+            raise ValueError("Expected more than 1 value per channel when training, got input "
+                             f"size {list(input.shape)}")
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            m = float(momentum)
+            with _ag.no_grad():
+                bm = mean.detach().reshape(c)
+                bv = var.detach().reshape(c) * (count / (count - 1))
+                running_mean.copy_(running_mean * (1.0 - m) + bm * m)
+                running_var.copy_(running_var * (1.0 - m) + bv * m)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                             "training")
+        xc = input - running_mean.reshape(view)
+        var = running_var.reshape(view)
+    y = xc / sqrt(var + float(eps))
+    if weight is not None:
+        y = y * weight.reshape(view)
+    if bias is not None:
+        y = y + bias.reshape(view)
+    return y
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (V, D) at the integer indices ``input``: shape ``input.shape + (D,)``.
+
+    The row at ``padding_idx`` gets no gradient. ``max_norm``, ``scale_grad_by_freq`` and
+    ``sparse`` are not supported.
+    """
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm (renormalizing rows in place) is not "
+                                  "supported")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
+                                  "supported")
+    if not isinstance(input, Tensor):
+        input = _wrap(_dev.to_device(np.asarray(input), weight.device), None)
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
+    _dev.same_device_or_raise(weight._data, idx)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got "
+                         f"{list(weight.shape)}")
+    v = weight.shape[0]
+    if idx.size and bool(((idx < 0) | (idx >= v)).any()):  # one host sync (CuPy would wrap)
+        bad = int(idx[(idx < 0) | (idx >= v)].reshape(-1)[0])
+        raise IndexError(f"embedding: index {bad} is out of range for {v} embeddings")
+    rows = weight[input]
+    if padding_idx is None:
+        return rows
+    if padding_idx < 0:
+        padding_idx += v
+    keep = _wrap((idx != padding_idx)[..., None], None)
+    return where(keep, rows, rows.detach())
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor of shape ``tensor.shape + (num_classes,)`` with a 1 at each index
+    (``num_classes=-1``: one more than the largest index)."""
+    t = tensor._data
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to index tensors, got {tensor.dtype}")
+    xp = _dev.array_module(t)
+    if t.size and bool((t < 0).any()):
+        raise RuntimeError("one_hot: Class values must be non-negative.")
+    if num_classes == -1:
+        if not t.size:
+            raise RuntimeError("one_hot: can not infer total number of classes from an empty "
+                               "tensor")
+        num_classes = int(t.max()) + 1
+    elif t.size and int(t.max()) >= num_classes:
+        raise RuntimeError("one_hot: Class values must be smaller than num_classes.")
+    return _wrap((t[..., None] == xp.arange(num_classes)).astype(np.int64), None)

@@ -10,6 +10,7 @@ from ..kernels import ACTIVATIONS
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .loss import CrossEntropyLoss, MSELoss  # noqa: F401  (their home is loss.py)
 from .module import Module, Parameter
 
 
@@ -164,31 +165,6 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class MSELoss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        F._check_reduction(reduction)
-        self.reduction = reduction
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, self.reduction)
-
-
-class CrossEntropyLoss(Module):
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
-        super().__init__()
-        F._check_reduction(reduction)
-        if weight is not None:
-            raise NotImplementedError("CrossEntropyLoss: class weights are not supported yet")
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.ignore_index, self.reduction = ignore_index, reduction
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, ignore_index=self.ignore_index,
-                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class MLP(Module):
