@@ -1,0 +1,538 @@
+"""``DataLoader``: batches of a dataset, in the main process or in worker processes.
+
+Worker processes
+    ``num_workers > 0`` starts that many processes. Each gets a copy of the dataset and loads
+    whole batches; up to ``prefetch_factor * num_workers`` batches are requested ahead, and they
+    are yielded in sampler order. Batches cross the process boundary as NumPy arrays and become
+    Tensors in the main process, so workers never use a GPU.
+
+Start method
+    On Linux the default is ``fork``: workers start in milliseconds and share the dataset's
+    memory copy-on-write; the dataset need not be picklable. It is safe here because a worker
+    only runs dataset code on the CPU: a forked child must not touch a CUDA context the parent
+    created, so a worker that meets a CUDA tensor raises a RuntimeError saying so (and a
+    TensorDataset held on a GPU is refused up front). Elsewhere the platform's default is used.
+    Pass ``multiprocessing_context="spawn"`` (or ``"forkserver"``) when the dataset itself needs
+    CUDA or the process runs threads that fork would copy in a locked state; the dataset,
+    ``collate_fn`` and ``worker_init_fn`` must then be picklable.
+
+Shutdown
+    Workers exit when the iterator is exhausted (unless ``persistent_workers``), when it is
+    garbage-collected, when the main process exits (they are daemonic and a finalizer shuts them
+    down), and on their own within about a second if the main process dies without cleaning up.
+    An exception in a worker is re-raised in the main process with the worker's traceback in its
+    message, and the workers are shut down; a worker that dies, or ``timeout`` seconds without a
+    batch, raise RuntimeError.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import multiprocessing
+import multiprocessing.connection
+import os
+import sys
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.context import BaseContext
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from ... import Tensor
+from ._fetch import Fetcher
+from ._worker import ExceptionWrapper, _Exhausted, _Packed, map_leaves, worker_loop
+from .collate import default_collate, default_convert
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from .sampler import (
+    BatchSampler,
+    GeneratorLike,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    _global_seed,
+    _InfiniteConstantSampler,
+    _rng,
+)
+
+T_co = TypeVar("T_co", covariant=True)
+
+__all__ = ["DataLoader"]
+
+_FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+           "persistent_workers")
+# How long a normal shutdown lets busy workers finish before terminating them (seconds).
+_JOIN_TIMEOUT = 1.0
+_pin_warned = False
+
+
+def _default_context() -> BaseContext:
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class DataLoader(Generic[T_co]):
+    """Iterates over batches of ``dataset``, as ``torch.utils.data.DataLoader``.
+
+    Args:
+        batch_size: samples per batch (default 1); ``None`` disables batching (each sample is
+            passed through ``collate_fn``, default :func:`default_convert`).
+        shuffle: visit a map-style dataset in a new random order each epoch (gpugrad's global
+            generator, or ``generator``).
+        sampler: any iterable of indices with ``__len__`` (exclusive with ``shuffle``).
+        batch_sampler: an iterable of index lists (exclusive with ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``).
+        num_workers: worker processes (0: load in the main process). See the module docstring.
+        collate_fn: merges a list of samples into a batch (default :func:`default_collate`).
+        pin_memory: put CPU batches in page-locked host memory, ready for fast copies to a GPU;
+            where CUDA is unavailable it is accepted with a warning and does nothing.
+        drop_last: drop the last batch if it is incomplete.
+        timeout: seconds to wait for a batch from the workers before raising (0: forever).
+        worker_init_fn: called with the worker id in each worker, after seeding.
+        multiprocessing_context: a start method name or a ``multiprocessing`` context.
+        generator: draws the shuffle order and the workers' base seed: a
+            ``numpy.random.Generator`` or an object with NumPy's ``integers``/``permutation``.
+        prefetch_factor: batches requested ahead per worker (default 2 with workers).
+        persistent_workers: keep the workers alive between epochs.
+        pin_memory_device: accepted for compatibility; pinning targets CUDA.
+    """
+
+    dataset: Dataset[T_co]
+    batch_size: int | None
+    drop_last: bool
+    sampler: Sampler[Any] | Iterable[Any]
+    batch_sampler: Sampler[list[Any]] | Iterable[list[Any]] | None
+    num_workers: int
+    collate_fn: Callable[[Any], Any]
+    pin_memory: bool
+    timeout: float
+    worker_init_fn: Callable[[int], None] | None
+    generator: GeneratorLike | None
+    prefetch_factor: int | None
+    persistent_workers: bool
+    pin_memory_device: str
+
+    def __init__(self, dataset: Dataset[T_co], batch_size: int | None = 1,
+                 shuffle: bool | None = None,
+                 sampler: Sampler[Any] | Iterable[Any] | None = None,
+                 batch_sampler: Sampler[list[Any]] | Iterable[list[Any]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: str | BaseContext | None = None,
+                 generator: GeneratorLike | None = None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "") -> None:
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing. let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+
+        if isinstance(dataset, IterableDataset):
+            if shuffle not in (False, None):
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if sampler is None:
+            if isinstance(dataset, IterableDataset):
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)  # type: ignore[arg-type]
+            else:
+                sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.num_workers, self.timeout = num_workers, timeout
+        self.collate_fn = collate_fn if collate_fn is not None else (
+            default_collate if batch_sampler is not None else default_convert)
+        self.pin_memory, self.pin_memory_device = bool(pin_memory), pin_memory_device
+        self.worker_init_fn, self.generator = worker_init_fn, generator
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        self.multiprocessing_context = multiprocessing_context
+        self._iterator: _MultiProcessIter | None = None
+        self.__initialized = True
+
+    def __setattr__(self, attr: str, val: Any) -> None:
+        if self.__dict__.get("_DataLoader__initialized") and attr in _FROZEN:
+            raise ValueError(f"{attr} attribute should not be set after "
+                             f"{type(self).__name__} is initialized")
+        super().__setattr__(attr, val)
+
+    @property
+    def multiprocessing_context(self) -> BaseContext | None:
+        """The ``multiprocessing`` context the workers start from (``None``: the default)."""
+        return self.__mp_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, ctx: str | BaseContext | None) -> None:
+        if ctx is not None:
+            if self.num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process "
+                                 "loading (num_workers > 0), but got num_workers=0")
+            if isinstance(ctx, str):
+                methods = multiprocessing.get_all_start_methods()
+                if ctx not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid "
+                                     f"start method in {methods!r}, but got {ctx!r}")
+                ctx = multiprocessing.get_context(ctx)
+            elif not isinstance(ctx, BaseContext):
+                raise TypeError("multiprocessing_context option should be a valid context "
+                                f"object or a string, but got {ctx!r}")
+        self.__mp_context = ctx
+
+    @property
+    def _auto_collation(self) -> bool:
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self) -> Iterable[Any]:
+        return self.batch_sampler if self.batch_sampler is not None else self.sampler
+
+    def __len__(self) -> int:
+        """Batches per epoch (for an IterableDataset: from ``len(dataset)``, if it has one)."""
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # type: ignore[arg-type]
+            if self.batch_size is not None:
+                n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+            return int(n)
+        return len(self._index_sampler)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        if self.persistent_workers:
+            if self._iterator is None or self._iterator._pool.closed:
+                self._iterator = _MultiProcessIter(self)
+            else:
+                self._iterator._reset()
+            return self._iterator
+        return _MultiProcessIter(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Iterators
+
+
+def _base_seed(generator: GeneratorLike | None) -> int:
+    """The workers' base seed, from ``generator`` or gpugrad's global generator."""
+    return int(_rng(generator).integers(0, 2**62)) if generator is not None else _global_seed()
+
+
+class _BaseIter(Iterator[Any]):
+    def __init__(self, loader: DataLoader[Any]) -> None:
+        self._loader = loader
+        self._dataset = loader.dataset
+        self._index_sampler = loader._index_sampler
+        self._fetch = Fetcher(isinstance(loader.dataset, IterableDataset),
+                              loader._auto_collation, loader.collate_fn, loader.drop_last)
+        self._pin = loader.pin_memory and _pinning_available()
+        self._base_seed = _base_seed(loader.generator)
+        self._sampler_iter = iter(self._index_sampler)
+
+    def __iter__(self) -> _BaseIter:
+        return self
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
+class _SingleProcessIter(_BaseIter):
+    def __init__(self, loader: DataLoader[Any]) -> None:
+        super().__init__(loader)
+        self._state: Any = None
+
+    def __next__(self) -> Any:
+        index = next(self._sampler_iter)
+        data, self._state = self._fetch(self._dataset, index, self._state)
+        return _pin_batch(data) if self._pin else data
+
+
+class _WorkerPool:
+    """The worker processes and their pipes; knows nothing of the iterator that owns it."""
+
+    def __init__(self, ctx: BaseContext, loader: DataLoader[Any], fetch: Fetcher,
+                 base_seed: int) -> None:
+        n = loader.num_workers
+        forked = ctx.get_start_method() == "fork"
+        self.closed = False
+        self.procs: list[Any] = []
+        self.task_conns: list[multiprocessing.connection.Connection] = []
+        self.result_conns: list[multiprocessing.connection.Connection] = []
+        try:
+            for wid in range(n):
+                task_r, task_w = ctx.Pipe(duplex=False)  # type: ignore[attr-defined]
+                res_r, res_w = ctx.Pipe(duplex=False)  # type: ignore[attr-defined]
+                self.task_conns.append(task_w)
+                self.result_conns.append(res_r)
+                p = ctx.Process(  # type: ignore[attr-defined]
+                    target=worker_loop, daemon=True,
+                    args=(wid, n, loader.dataset, fetch, base_seed, loader.worker_init_fn,
+                          task_r, res_w, os.getpid(), forked))
+                p.start()
+                self.procs.append(p)
+                task_r.close()
+                res_w.close()
+        except BaseException:
+            self.shutdown(0.0)
+            raise
+        self._owner = {c: i for i, c in enumerate(self.result_conns)}
+        self._sentinels = {p.sentinel: i for i, p in enumerate(self.procs)}
+
+    def send(self, worker_id: int, task: Any) -> None:
+        self.task_conns[worker_id].send(task)
+
+    def wait(self, timeout: float | None) -> tuple[list[tuple[int, Any]], list[int]]:
+        """Results ready (worker id, message) and workers found dead, waiting up to
+        ``timeout`` seconds (None: until something happens)."""
+        ready = multiprocessing.connection.wait(
+            [*self.result_conns, *self._sentinels], timeout)
+        results, dead = [], []
+        for obj in ready:
+            if obj in self._owner:
+                wid = self._owner[obj]  # type: ignore[index]
+                try:
+                    results.append((wid, obj.recv()))  # type: ignore[union-attr]
+                except (EOFError, OSError):
+                    dead.append(wid)
+        for obj in ready:
+            if obj in self._sentinels:
+                wid = self._sentinels[obj]  # type: ignore[index]
+                if wid not in dead and not self.result_conns[wid].poll():
+                    dead.append(wid)
+        return results, dead
+
+    def describe(self, dead: list[int]) -> str:
+        parts = []
+        for wid in dead:
+            p = self.procs[wid]
+            p.join(0.1)
+            code = p.exitcode
+            how = (f"killed by signal {-code}" if code is not None and code < 0
+                   else f"exit code {code}")
+            parts.append(f"{p.pid} ({how})")
+        return ", ".join(parts)
+
+    def shutdown(self, join_timeout: float = _JOIN_TIMEOUT) -> None:
+        """Stop every worker: ask, wait up to ``join_timeout`` seconds, then terminate."""
+        if self.closed:
+            return
+        self.closed = True
+        for c in self.task_conns:
+            try:
+                c.send(None)
+            except (OSError, ValueError):
+                pass
+        for c in self.result_conns:
+            c.close()
+        deadline = time.monotonic() + join_timeout
+        for p in self.procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+        for p in self.procs:
+            if p.is_alive():
+                p.terminate()
+        for p in self.procs:
+            p.join()
+        for c in self.task_conns:
+            c.close()
+
+
+class _MultiProcessIter(_BaseIter):
+    def __init__(self, loader: DataLoader[Any]) -> None:
+        super().__init__(loader)
+        ctx = loader.multiprocessing_context or _default_context()
+        if ctx.get_start_method() == "fork":
+            _refuse_cuda_tensors_under_fork(loader.dataset)
+        self._n = loader.num_workers
+        self._prefetch = int(loader.prefetch_factor or 2)
+        self._timeout = loader.timeout
+        self._persistent = loader.persistent_workers
+        self._pool = _WorkerPool(ctx, loader, self._fetch, self._base_seed)
+        # The finalizer holds the pool, not the iterator: dropping the iterator stops workers.
+        self._finalizer = weakref.finalize(self, self._pool.shutdown)
+        self._gen = -1
+        self._received: collections.deque[tuple[int, int, Any]] = collections.deque()
+        self._reset(first=True)
+
+    def _reset(self, first: bool = False) -> None:
+        """Start an epoch: a fresh sampler pass; results of an earlier epoch are ignored."""
+        if not first:
+            self._sampler_iter = iter(self._index_sampler)
+        self._gen += 1
+        self._send_idx = self._rcvd_idx = self._outstanding = 0
+        self._task_info: dict[int, tuple[Any, ...]] = {}
+        self._active = [True] * self._n
+        self._cycle = itertools.cycle(range(self._n))
+        for _ in range(self._prefetch * self._n):
+            self._try_put_index()
+
+    def _try_put_index(self) -> None:
+        if self._outstanding >= self._prefetch * self._n:
+            return
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        for _ in range(self._n):
+            wid = next(self._cycle)
+            if self._active[wid]:
+                break
+        else:
+            return
+        self._pool.send(wid, (self._gen, self._send_idx, index))
+        self._task_info[self._send_idx] = (wid,)
+        self._outstanding += 1
+        self._send_idx += 1
+
+    def _shutdown(self, join_timeout: float = _JOIN_TIMEOUT) -> None:
+        self._pool.shutdown(join_timeout)
+        self._finalizer.detach()
+
+    def __next__(self) -> Any:
+        if self._pool.closed:
+            raise StopIteration
+        while True:
+            while self._rcvd_idx < self._send_idx:  # skip tasks of exhausted workers
+                info = self._task_info[self._rcvd_idx]
+                if len(info) == 2 or self._active[info[0]]:
+                    break
+                del self._task_info[self._rcvd_idx]
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent:
+                    self._shutdown()
+                raise StopIteration
+            info = self._task_info[self._rcvd_idx]
+            if len(info) == 2:
+                del self._task_info[self._rcvd_idx]
+                self._rcvd_idx += 1
+                return self._process(info[1])
+            idx, data = self._get_data()
+            self._outstanding -= 1
+            if isinstance(data, _Exhausted):
+                self._active[data.worker_id] = False
+                self._try_put_index()
+                continue
+            if idx != self._rcvd_idx:
+                self._task_info[idx] += (data,)
+                continue
+            del self._task_info[idx]
+            self._rcvd_idx += 1
+            return self._process(data)
+
+    def _get_data(self) -> tuple[int, Any]:
+        deadline = time.monotonic() + self._timeout if self._timeout else None
+        while True:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                self._shutdown(0.0)
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+            if self._received:
+                gen, idx, data = self._received.popleft()
+                if gen == self._gen:
+                    return idx, data
+                continue
+            results, dead = self._pool.wait(remaining)
+            self._received.extend(msg for _, msg in results)
+            if dead and not self._received:
+                pids = self._pool.describe(dead)
+                self._shutdown(0.0)
+                raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
+
+    def _process(self, data: Any) -> Any:
+        if isinstance(data, ExceptionWrapper):
+            self._shutdown()
+            data.reraise()
+        self._try_put_index()
+        return _unpack(data, self._pin)
+
+
+def _refuse_cuda_tensors_under_fork(dataset: Any) -> None:
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    if isinstance(dataset, TensorDataset) and any(t.device.type != "cpu"
+                                                  for t in dataset.tensors):
+        raise RuntimeError("DataLoader workers started with 'fork' cannot read a TensorDataset "
+                           "held on a GPU: keep the dataset on the CPU and move batches in the "
+                           "main process, use num_workers=0, or pass "
+                           "multiprocessing_context='spawn'")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensors back from workers, and page-locked (pinned) host memory
+
+
+def _unpack(data: Any, pin: bool) -> Any:
+    import gpugrad
+
+    def leaf(x: Any) -> Any:
+        if isinstance(x, _Packed):
+            return gpugrad.from_numpy(_pinned_copy(x.array) if pin else x.array)
+        if pin and isinstance(x, Tensor) and x.device.type == "cpu":
+            return gpugrad.from_numpy(_pinned_copy(np.asarray(x)))
+        return x
+
+    return map_leaves(data, leaf)
+
+
+def _pin_batch(data: Any) -> Any:
+    return _unpack(data, True)
+
+
+def _pinning_available() -> bool:
+    """True where CUDA is usable; otherwise warns (once per process) that nothing is pinned."""
+    global _pin_warned
+    import gpugrad
+
+    if gpugrad.cuda.is_available():
+        return True
+    if not _pin_warned:
+        _pin_warned = True
+        warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then "
+                      "device pinned memory won't be used.", UserWarning, stacklevel=3)
+    return False
+
+
+def _pinned_copy(arr: np.ndarray) -> np.ndarray:
+    """A copy of ``arr`` in page-locked host memory (CuPy's pinned memory pool)."""
+    if arr.nbytes == 0:
+        return arr.copy()
+    from ... import _device
+
+    cp = _device.cupy()
+    mem = cp.cuda.alloc_pinned_memory(arr.nbytes)
+    out: np.ndarray = np.frombuffer(mem, arr.dtype, arr.size).reshape(arr.shape)
+    np.copyto(out, arr)
+    return out
