@@ -26,7 +26,7 @@ def _tensor_rows(dataset: Any, indices: list[int]) -> list[Tensor] | None:
     out = []
     for t in dataset.tensors:
         idx = gpugrad.tensor(indices, dtype=gpugrad.int64, device=t.device)
-        out.append(t[idx])
+        out.append(t[idx])  # type: ignore[index]
     return out
 
 

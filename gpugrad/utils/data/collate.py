@@ -112,17 +112,18 @@ def collate(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Any:
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
+        items = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
-            return fields  # PyTorch returns a list for tuples
-        return _rebuild_sequence(elem, fields)
+            return items  # PyTorch returns a list for tuples
+        return _rebuild_sequence(elem, items)
     raise TypeError(_ERR.format(elem_type))
 
 
 def _collate_tensor(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Tensor:
     import gpugrad
 
-    return gpugrad.stack(list(batch), 0)
+    out: Tensor = gpugrad.stack(list(batch), 0)
+    return out
 
 
 def _collate_numpy_array(batch: Any, *, collate_fn_map: CollateFnMap | None = None) -> Tensor:

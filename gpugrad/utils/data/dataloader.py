@@ -171,7 +171,7 @@ class DataLoader(Generic[T_co]):
             else:
                 sampler = SequentialSampler(dataset)  # type: ignore[arg-type]
         if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)  # type: ignore[arg-type]
 
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
@@ -293,8 +293,8 @@ class _WorkerPool:
         self.result_conns: list[multiprocessing.connection.Connection] = []
         try:
             for wid in range(n):
-                task_r, task_w = ctx.Pipe(duplex=False)  # type: ignore[attr-defined]
-                res_r, res_w = ctx.Pipe(duplex=False)  # type: ignore[attr-defined]
+                task_r, task_w = ctx.Pipe(duplex=False)
+                res_r, res_w = ctx.Pipe(duplex=False)
                 self.task_conns.append(task_w)
                 self.result_conns.append(res_r)
                 p = ctx.Process(  # type: ignore[attr-defined]
@@ -322,14 +322,14 @@ class _WorkerPool:
         results, dead = [], []
         for obj in ready:
             if obj in self._owner:
-                wid = self._owner[obj]  # type: ignore[index]
+                wid = self._owner[obj]
                 try:
-                    results.append((wid, obj.recv()))  # type: ignore[union-attr]
+                    results.append((wid, obj.recv()))
                 except (EOFError, OSError):
                     dead.append(wid)
         for obj in ready:
             if obj in self._sentinels:
-                wid = self._sentinels[obj]  # type: ignore[index]
+                wid = self._sentinels[obj]
                 if wid not in dead and not self.result_conns[wid].poll():
                     dead.append(wid)
         return results, dead

@@ -69,7 +69,7 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         self.tensors = tensors
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
-        return tuple(t[index] for t in self.tensors)
+        return tuple(t[index] for t in self.tensors)  # type: ignore[index]
 
     def __len__(self) -> int:
         return int(self.tensors[0].shape[0])
@@ -218,8 +218,9 @@ def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!"
                          f" ({sum(lengths)} != {n})")
     order = _permutation(n, generator).tolist()
-    out, start = [], 0
-    for size in lengths:
-        out.append(Subset(dataset, order[start:start + int(size)]))
-        start += int(size)
+    out: list[Subset[T]] = []
+    start = 0
+    for size in (int(x) for x in lengths):
+        out.append(Subset(dataset, order[start:start + size]))
+        start += size
     return out
