@@ -376,7 +376,7 @@ class _MultiProcessIter(_BaseIter):
         if ctx.get_start_method() == "fork":
             _refuse_cuda_tensors_under_fork(loader.dataset)
         self._n = loader.num_workers
-        self._prefetch = int(loader.prefetch_factor or 2)
+        self._prefetch = max(1, int(loader.prefetch_factor or 2))  # 0 would request nothing
         self._timeout = loader.timeout
         self._persistent = loader.persistent_workers
         self._pool = _WorkerPool(ctx, loader, self._fetch, self._base_seed)
