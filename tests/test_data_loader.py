@@ -13,7 +13,8 @@ from gpugrad.utils.data import (
     TensorDataset,
     random_split,
 )
-from gpugrad.utils.data import dataloader as dl_module
+from gpugrad.utils.data import _pool as pool_module
+from gpugrad.utils.data import collate as collate_module
 
 from .conftest import host
 
@@ -93,7 +94,8 @@ def test_tensor_dataset_fast_path_equals_sample_by_sample(device):
     ds = TensorDataset(x, y)
     sub = random_split(ds, [5, 7], generator=np.random.default_rng(0))[1]
     fast = list(DataLoader(sub, batch_size=3))
-    slow = list(DataLoader(sub, batch_size=3, collate_fn=lambda b: dl_module.default_collate(b)))
+    slow = list(DataLoader(sub, batch_size=3,  # a collate_fn that is not default_collate
+                           collate_fn=lambda b: collate_module.default_collate(b)))
     assert len(fast) == 3
     for f, s in zip(fast, slow):
         assert isinstance(f, list) and f[0].device == x.device and f[0].dtype == gg.float32
@@ -145,7 +147,7 @@ def test_argument_validation():
 
 @pytest.mark.skipif(gg.cuda.is_available(), reason="the warning is for machines without CUDA")
 def test_pin_memory_without_cuda_warns_once(monkeypatch, recwarn):
-    monkeypatch.setattr(dl_module, "_pin_warned", False)
+    monkeypatch.setattr(pool_module, "_pin_warned", False)
     ds = TensorDataset(gg.arange(6).float())
     first = [b[0].tolist() for b in DataLoader(ds, batch_size=4, pin_memory=True)]
     second = [b[0].tolist() for b in DataLoader(ds, batch_size=4, pin_memory=True)]
