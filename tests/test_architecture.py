@@ -149,3 +149,19 @@ def test_every_public_name_has_a_docstring():
     names = [n for n in vars(gg.Tensor) if not n.startswith("_") or n == "__init__"]
     names += [n for n in _registry.METHODS if not n.startswith("__")]
     assert _undocumented(gg.Tensor, names) == []
+
+
+def test_a_typical_user_script_passes_mypy_strict():
+    mypy = pytest.importorskip("mypy.api")
+    script = Path(__file__).parent / "typing" / "user_script.py"
+    # --follow-imports=silent: gpugrad is checked as an installed, typed package would be.
+    out, err, status = mypy.run(["--strict", "--follow-imports=silent", "--no-incremental",
+                                 str(script)])
+    assert status == 0, out + err
+
+
+def test_the_user_script_runs():
+    script = Path(__file__).parent / "typing" / "user_script.py"
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert len(out) == 3 and 0.0 <= float(out[1]) <= 1.0

@@ -8,14 +8,14 @@ from typing import Any
 from .. import creation as _c
 from ..tensor import Tensor
 from . import functional as F
-from .module import Module, Parameter
+from .module import Module, Parameter, TensorMap
 
 
 def _inplace_repr(inplace: bool) -> str:
     return "inplace=True" if inplace else ""
 
 
-class SiLU(Module):
+class SiLU(TensorMap, Module):
     """``x * sigmoid(x)``. ``inplace`` is accepted; the result is always a new tensor."""
 
     def __init__(self, inplace: bool = False) -> None:
@@ -29,7 +29,7 @@ class SiLU(Module):
         return _inplace_repr(self.inplace)
 
 
-class Mish(Module):
+class Mish(TensorMap, Module):
     """``x * tanh(softplus(x))``."""
 
     def __init__(self, inplace: bool = False) -> None:
@@ -43,7 +43,7 @@ class Mish(Module):
         return _inplace_repr(self.inplace)
 
 
-class ELU(Module):
+class ELU(TensorMap, Module):
     """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
@@ -57,7 +57,7 @@ class ELU(Module):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class Softplus(Module):
+class Softplus(TensorMap, Module):
     """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
@@ -71,7 +71,7 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class Hardtanh(Module):
+class Hardtanh(TensorMap, Module):
     """``x`` clamped to ``[min_val, max_val]``."""
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
@@ -98,7 +98,7 @@ class ReLU6(Hardtanh):
         return _inplace_repr(self.inplace)
 
 
-class PReLU(Module):
+class PReLU(TensorMap, Module):
     """``x`` for ``x > 0``, else ``a * x`` with a learned slope ``a``: one shared, or one per
     channel (``num_parameters`` = size of dimension 1), initialised to ``init``."""
 
@@ -124,7 +124,7 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class LogSoftmax(Module):
+class LogSoftmax(TensorMap, Module):
     """``log(softmax(x, dim))``, computed stably."""
 
     def __init__(self, dim: int | None = None) -> None:
@@ -138,7 +138,7 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class Softmin(Module):
+class Softmin(TensorMap, Module):
     """``softmax(-x, dim)``."""
 
     def __init__(self, dim: int | None = None) -> None:
@@ -152,7 +152,7 @@ class Softmin(Module):
         return f"dim={self.dim}"
 
 
-class Softsign(Module):
+class Softsign(TensorMap, Module):
     """``x / (1 + |x|)``."""
 
     def forward(self, input: Tensor) -> Tensor:

@@ -6,10 +6,10 @@ import math
 from collections.abc import Sequence
 
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, TensorMap
 
 
-class Unflatten(Module):
+class Unflatten(TensorMap, Module):
     """Reshape dimension ``dim`` into ``unflattened_size`` (one entry may be -1)."""
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:

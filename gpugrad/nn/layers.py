@@ -11,10 +11,10 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .loss import CrossEntropyLoss, MSELoss  # noqa: F401  (their home is loss.py)
-from .module import Module, Parameter
+from .module import Module, Parameter, TensorMap
 
 
-class Identity(Module):
+class Identity(TensorMap, Module):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
@@ -22,7 +22,7 @@ class Identity(Module):
         return input
 
 
-class Linear(Module):
+class Linear(TensorMap, Module):
     """``y = x @ weight.T + bias``, initialised as PyTorch does (U(-1/sqrt(in), 1/sqrt(in)))."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
@@ -50,7 +50,7 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class Sequential(Module):
+class Sequential(TensorMap, Module):
     """Modules run in order; indexable (``seq[0]``, ``seq[1:]``), iterable, ``len``-able."""
 
     def __init__(self, *modules) -> None:
@@ -84,7 +84,7 @@ class Sequential(Module):
         return self
 
 
-class Flatten(Module):
+class Flatten(TensorMap, Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -96,22 +96,22 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class ReLU(Module):
+class ReLU(TensorMap, Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
 
-class Tanh(Module):
+class Tanh(TensorMap, Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
-class Sigmoid(Module):
+class Sigmoid(TensorMap, Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(TensorMap, Module):
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = negative_slope
@@ -123,7 +123,7 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
-class GELU(Module):
+class GELU(TensorMap, Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
@@ -137,7 +137,7 @@ class GELU(Module):
         return f"approximate='{self.approximate}'"
 
 
-class Softmax(Module):
+class Softmax(TensorMap, Module):
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
@@ -149,7 +149,7 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
-class Dropout(Module):
+class Dropout(TensorMap, Module):
     """Zeroes elements with probability p while training; the identity in eval mode."""
 
     def __init__(self, p: float = 0.5) -> None:
@@ -167,7 +167,7 @@ class Dropout(Module):
 
 
 
-class MLP(Module):
+class MLP(TensorMap, Module):
     """A multilayer perceptron: ``MLP(nin, [h1, ..., nout], activation="tanh")``.
 
     Hidden layers are Linear + activation (fused in one op; ``activation`` is any name of

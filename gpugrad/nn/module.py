@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from ..ops.convert import parse_to_args
 from ..tensor import Tensor
 from .parameter import Parameter, UninitializedParameter
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter", "UninitializedParameter"]
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "TensorMap", "UninitializedParameter"]
 
 M = TypeVar("M", bound="Module")
 
@@ -462,3 +462,14 @@ def _to_array_like(value: Any, like: Tensor) -> Any:
     """``value`` (Tensor or array) as an array on ``like``'s device, with its dtype."""
     t = value if isinstance(value, Tensor) else Tensor(np.asarray(value), dtype=like.dtype)
     return t.to(like.device, like.dtype)._data
+
+
+class TensorMap:
+    """For type checkers only: a layer that maps one Tensor to one Tensor, so that
+    ``layer(x)`` is typed ``Tensor`` (``Module.__call__`` is typed ``Any``, as any module may
+    return anything). Listed before ``Module`` in a layer's bases; no run-time effect."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        def __call__(self, input: Tensor, /) -> Tensor: ...

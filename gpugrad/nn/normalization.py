@@ -11,10 +11,10 @@ from ..dtypes import int64
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, TensorMap
 
 
-class LayerNorm(Module):
+class LayerNorm(TensorMap, Module):
     """Normalize over the trailing ``normalized_shape`` dimensions, then an elementwise affine
     map (``weight`` ones, ``bias`` zeros) when ``elementwise_affine``; ``bias=False`` drops the
     shift."""
@@ -52,7 +52,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class BatchNorm1d(Module):
+class BatchNorm1d(TensorMap, Module):
     """Batch normalization over (N, C) or (N, C, L) inputs, per channel C.
 
     Training normalizes with the batch's mean and biased variance and, when

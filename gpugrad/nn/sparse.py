@@ -9,10 +9,10 @@ from .. import creation as _c
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, TensorMap
 
 
-class Embedding(Module):
+class Embedding(TensorMap, Module):
     """``weight[input]``: rows of a (num_embeddings, embedding_dim) table, initialised N(0, 1).
 
     The row at ``padding_idx`` starts at zero and gets no gradient. ``max_norm``,
