@@ -51,9 +51,10 @@ FileLike = str | os.PathLike[str] | IO[bytes]
 MapLocation = str | device | dict[str, str] | None
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(RuntimeError, ValueError):
     """A file ``load`` cannot read as a gpugrad checkpoint (truncated, corrupt or foreign);
-    the message names the file and what is wrong."""
+    the message names the file and what is wrong. Also a ValueError, which ``load`` raised
+    for such files before this type existed."""
 
 
 # --- encoding ---------------------------------------------------------------------------------
