@@ -131,7 +131,7 @@ def remove_stale_temp_files(directory: str | os.PathLike[str],
     its writer (same host) is no longer running and it is a minute old, or when it is older
     than ``max_age`` seconds. Errors are ignored. Returns the removed paths.
     """
-    removed = []
+    removed: list[Path] = []
     host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
     now = time.time()
     try:
@@ -170,10 +170,11 @@ def save(obj: Any, f: FileLike) -> None:
     except RecursionError:
         raise ValueError("save: the object is nested too deeply") from None
     arrays[_META] = np.array(meta)
+    entries: dict[str, Any] = arrays
     if hasattr(f, "write"):
-        np.savez(f, **arrays)
+        np.savez(f, **entries)
         return
-    path = Path(os.fspath(f))  # type: ignore[arg-type]
+    path = Path(os.fspath(f))
     directory = path.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"save: the directory {str(directory)!r} does not exist")
@@ -196,7 +197,7 @@ def save(obj: Any, f: FileLike) -> None:
         if mode is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, mode)  # replacing a file keeps its permissions
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **entries)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -243,7 +244,7 @@ def _read_npy(m: IO[bytes], size: int, name: str) -> np.ndarray:
     if nbytes != left:
         raise _FaultError(f"entry {name!r} declares {nbytes} bytes of data but holds {left}")
     flat = np.empty(count, dtype)
-    view = memoryview(flat.view(np.uint8))
+    view = flat.view(np.uint8).data
     got = 0
     while got < nbytes:
         n = m.readinto(view[got:])  # type: ignore[attr-defined]
@@ -374,7 +375,7 @@ def load(f: FileLike, map_location: MapLocation = None, *,
     if hasattr(f, "read"):
         name = repr(getattr(f, "name", "<stream>"))
         return _load_from(f, name, map_location)  # type: ignore[arg-type]
-    path = Path(os.fspath(f))  # type: ignore[arg-type]
+    path = Path(os.fspath(f))
     with open(path, "rb") as fh:
         return _load_from(fh, repr(str(path)), map_location)
 

@@ -529,7 +529,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [lo + (b - lo) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for b in self.base_lrs]
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+    def step(self, epoch: float | None = None) -> None:
         """Advance one epoch, or go to ``epoch`` (fractions allowed: ``epoch + i / iters``)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
@@ -848,12 +848,12 @@ class CyclicLR(LRScheduler):
     def scale_fn(self, x: float) -> float:
         """The amplitude scaling at ``x`` (a cycle number or an iteration)."""
         if self._scale_fn_custom is not None:
-            return self._scale_fn_custom(x)
+            return float(self._scale_fn_custom(x))
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
-            return 1 / (2.0 ** (x - 1))
-        return self.gamma**x
+            return float(1 / (2.0 ** (x - 1)))
+        return float(self.gamma**x)
 
     def get_lr(self) -> list[float]:
         """The lr at batch ``last_epoch`` (and, with cycle_momentum, sets the momentum)."""
@@ -946,6 +946,7 @@ class OneCycleLR(LRScheduler):
         n = self.total_steps
         up = float(pct_start * n) - 1
         # Each phase: (end step, start lr key, end lr key, start momentum key, end momentum key)
+        self._schedule_phases: list[list[Any]]
         if three_phase:
             self._schedule_phases = [
                 [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import Tensor, enable_grad
+from .. import Tensor, enable_grad, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 """What an optimizer takes: tensors, or dicts each with ``"params"`` and per-group options."""
@@ -67,7 +67,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = {}
         self.param_groups = []
-        groups = list(params)
+        groups: list[Any] = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -221,13 +221,13 @@ class Optimizer:
                     continue
                 st = {}
                 for k, v in saved.items():
-                    if isinstance(v, np.ndarray):
-                        v = Tensor(v, dtype=p.dtype, device=p.device)
-                    if isinstance(v, Tensor):
+                    if isinstance(v, (Tensor, np.ndarray)):
                         if tuple(v.shape) != tuple(p.shape):
                             raise ValueError(f"state {k!r} of parameter {i} has shape "
                                              f"{list(v.shape)}, expected {list(p.shape)}")
-                        v = v.detach().to(p.device, p.dtype).clone()
+                        # a copy, on p's device, in p's dtype
+                        v = tensor(v.detach() if isinstance(v, Tensor) else v, dtype=p.dtype,
+                                   device=p.device)
                     else:
                         v = copy.deepcopy(v)
                     st[k] = v

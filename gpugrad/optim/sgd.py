@@ -56,9 +56,9 @@ class SGD(Optimizer):
         if mom == 0.0:
             K.TABLE["sgd_plain_update"](grad, lr, wd, p._data)
             return
-        buf = state.get("momentum_buffer")
-        first = buf is None
+        first = "momentum_buffer" not in state
         if first:
-            buf = state["momentum_buffer"] = zeros_like(p)
+            state["momentum_buffer"] = zeros_like(p)
+        buf = state["momentum_buffer"]
         K.TABLE["sgd_update"](grad, lr, wd, mom, float(group["dampening"]),
                               bool(group["nesterov"]), first, p._data, buf._data)
