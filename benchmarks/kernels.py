@@ -68,6 +68,45 @@ def specs(xp, n, rows):
         v += (1 - b2) * g * g
         p -= (lr / bc1) * m / (xp.sqrt(v) / bc2 + eps)
 
+    def adam_amsgrad_plain(g, lr, b1, b2, eps, wd, bc1, bc2, dec, p, m, v, vmax):
+        p *= 1 - lr * wd
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        xp.maximum(vmax, v, out=vmax)
+        p -= (lr / bc1) * m / (xp.sqrt(vmax) / bc2 + eps)
+
+    def rmsprop_plain(momentum, centered):  # the chain of PyTorch's single-tensor rule
+        def run(g, lr, alpha, eps, wd, *rest):
+            mom, (p, v, *bufs) = (rest[0], rest[1:]) if momentum else (0.0, rest)
+            g = g + wd * p
+            v *= alpha
+            v += (1 - alpha) * g * g
+            if centered:
+                ga = bufs[-1]
+                ga += (1 - alpha) * (g - ga)
+                avg = xp.sqrt(v - ga * ga) + eps
+            else:
+                avg = xp.sqrt(v) + eps
+            if momentum:
+                buf = bufs[0]
+                buf *= mom
+                buf += g / avg
+                p -= lr * buf
+            else:
+                p -= lr * (g / avg)
+
+        return run
+
+    def adagrad_plain(g, clr, wd, eps, p, acc):
+        g = g + wd * p
+        acc += g * g
+        p -= clr * (g / (xp.sqrt(acc) + eps))
+
+    def pos():
+        return u(n, lo=0.0, hi=1.0)
+
     x2d = lambda: [u(rows, cols)]  # noqa: E731
     return {
         "tanh_fwd": (lambda: [u(n)], 2, lambda x: xp.tanh(x)),
@@ -108,6 +147,19 @@ def specs(xp, n, rows):
                              lambda g, lr, wd, p: p.__isub__(lr * g)),
         "adam_update": (lambda: [u(n), 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0.1, 0.03, True, u(n),
                                  u(n), u(n, lo=0.0, hi=1.0)], 7, adam_plain),
+        "adam_amsgrad_update": (lambda: [u(n), 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0.1, 0.03, True,
+                                         u(n), u(n), pos(), pos()], 9, adam_amsgrad_plain),
+        "rmsprop_update": (lambda: [u(n), 1e-2, 0.99, 1e-8, 1e-4, u(n), pos()], 5,
+                           rmsprop_plain(False, False)),
+        "rmsprop_momentum_update": (lambda: [u(n), 1e-2, 0.99, 1e-8, 1e-4, 0.9, u(n), pos(),
+                                             u(n)], 7, rmsprop_plain(True, False)),
+        "rmsprop_centered_update": (lambda: [u(n), 1e-2, 0.99, 1e-8, 1e-4, u(n), pos() + 1.0,
+                                             u(n, lo=-0.1, hi=0.1)], 7,
+                                    rmsprop_plain(False, True)),
+        "rmsprop_centered_momentum_update": (
+            lambda: [u(n), 1e-2, 0.99, 1e-8, 1e-4, 0.9, u(n), pos() + 1.0, u(n),
+                     u(n, lo=-0.1, hi=0.1)], 9, rmsprop_plain(True, True)),
+        "adagrad_update": (lambda: [u(n), 1e-2, 1e-4, 1e-10, u(n), pos()], 5, adagrad_plain),
     }
 
 

@@ -295,6 +295,84 @@ def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v
     return p, m, v
 
 
+def _adam_amsgrad_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v, vmax):
+    if wd:
+        if decoupled:
+            p *= 1.0 - lr * wd
+        else:
+            g = g + wd * p
+    m *= beta1
+    t = g * (1.0 - beta1)
+    m += t
+    np.multiply(g, g, out=t)
+    t *= 1.0 - beta2
+    v *= beta2
+    v += t
+    np.maximum(vmax, v, out=vmax)
+    np.sqrt(vmax, out=t)
+    t /= bc2_sqrt
+    t += eps
+    np.divide(m, t, out=t)
+    t *= lr / bc1
+    p -= t
+    return p, m, v, vmax
+
+
+def _rmsprop_update(g, lr, alpha, eps, wd, momentum, p, v, buf, gavg):
+    """RMSprop; ``buf`` (momentum buffer) and ``gavg`` (centered) may be None."""
+    if wd:
+        g = g + wd * p
+    t = np.multiply(g, g)
+    t *= 1.0 - alpha
+    v *= alpha
+    v += t
+    if gavg is not None:  # gavg.lerp_(g, 1 - alpha), then sqrt(v - gavg^2)
+        np.subtract(g, gavg, out=t)
+        t *= 1.0 - alpha
+        gavg += t
+        np.multiply(gavg, gavg, out=t)
+        np.subtract(v, t, out=t)
+        np.sqrt(t, out=t)
+    else:
+        np.sqrt(v, out=t)
+    t += eps
+    np.divide(g, t, out=t)
+    if buf is not None:
+        buf *= momentum
+        buf += t
+        np.multiply(buf, lr, out=t)
+    else:
+        t *= lr
+    p -= t
+    return p, v
+
+
+def _rmsprop_twin(momentum: bool, centered: bool):
+    """The twin of one RMSprop row: ``(g, lr, alpha, eps, wd[, momentum], p, v[, buf][, gavg])``."""
+    def twin(g, lr, alpha, eps, wd, *rest):
+        mom, rest = (rest[0], rest[1:]) if momentum else (0.0, rest)
+        p, v, *bufs = rest
+        buf = bufs[0] if momentum else None
+        gavg = bufs[-1] if centered else None
+        _rmsprop_update(g, lr, alpha, eps, wd, mom, p, v, buf, gavg)
+        return (p, v, *bufs)
+
+    return twin
+
+
+def _adagrad_update(g, clr, wd, eps, p, acc):
+    if wd:
+        g = g + wd * p
+    t = np.multiply(g, g)
+    acc += t
+    np.sqrt(acc, out=t)
+    t += eps
+    np.divide(g, t, out=t)
+    t *= clr
+    p -= t
+    return p, acc
+
+
 # ---------------------------------------------------------------------------------------------
 # The activation record: the one list of fused activations. It generates their kernel rows
 # (forward, backward, bias-add + forward) and is what the activation ops, ``LinearAct``,
@@ -378,6 +456,24 @@ _ROWS = [
            "C pp = (C)p, mm = (C)m, vv = (C)v; gg::adam_update<C>(pp, mm, vv, (C)g, (C)lr,"
            " (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt, decoupled);"
            " p = (T)pp; m = (T)mm; v = (T)vv;", _adam_update),
+    Kernel("adam_amsgrad_update",
+           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T p, T m, T v, T vmax",
+           "C pp = (C)p, mm = (C)m, vv = (C)v, vx = (C)vmax; gg::adam_amsgrad_update<C>(pp, mm,"
+           " vv, vx, (C)g, (C)lr, (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt,"
+           " decoupled); p = (T)pp; m = (T)mm; v = (T)vv; vmax = (T)vx;", _adam_amsgrad_update),
+    *[Kernel(f"rmsprop{'_centered' * c}{'_momentum' * m}_update",
+             "T g, T lr, T alpha, T eps, T wd" + ", T momentum" * m,
+             "T p, T v" + ", T buf" * m + ", T gavg" * c,
+             "C pp = (C)p, vv = (C)v, bb = " + ("(C)buf" if m else "(C)0") + ", aa = "
+             + ("(C)gavg" if c else "(C)0") + "; gg::rmsprop_update<C>(pp, vv, bb, aa, (C)g,"
+             " (C)lr, (C)alpha, (C)eps, (C)wd, " + ("(C)momentum" if m else "(C)0")
+             + f", {'true' if m else 'false'}, {'true' if c else 'false'}); p = (T)pp; v = (T)vv;"
+             + " buf = (T)bb;" * m + " gavg = (T)aa;" * c, _rmsprop_twin(m, c))
+      for c in (False, True) for m in (False, True)],
+    Kernel("adagrad_update", "T g, T clr, T wd, T eps", "T p, T acc",
+           "C pp = (C)p, aa = (C)acc; gg::adagrad_update<C>(pp, aa, (C)g, (C)clr, (C)wd, (C)eps);"
+           " p = (T)pp; acc = (T)aa;", _adagrad_update),
 ]
 
 TABLE: dict[str, Kernel] = {k.name: k for k in _ROWS}

@@ -1,8 +1,19 @@
 """``save`` and ``load``: state dicts (nested dicts, lists, numbers, strings, tensors) as .npz.
 
-No pickle: tensors go to NumPy arrays inside the archive and the structure to a JSON entry.
-The write is atomic: a temporary file beside the target, flushed and synced, then renamed over
-it, so a crash never leaves a partial checkpoint at ``path``.
+No pickle, ever: tensors and arrays go to ``.npy`` entries of a zip archive and the structure to
+a JSON entry (``__gpugrad__``). ``save`` refuses, before touching any file, whatever would need
+a pickle (object arrays, arbitrary objects), naming where it sits in the object.
+
+Writes are atomic: a temporary file beside the target (``.<name>.<host>.<pid>.<token>
+.gpugrad-tmp``), flushed and synced, then renamed over the target, so a crash never leaves a
+partial checkpoint at the path. New files get the permissions ``open()`` would give (0666 less
+the umask, as ``torch.save``); a replaced file keeps its permission bits. Temporary files left
+by killed writers are removed by later saves into the same folder: only files named as ours,
+only when their writer process is gone (same host) or they are a day old.
+
+``load`` reads only what ``save`` writes. Any file it cannot read as a checkpoint (truncated,
+corrupt, foreign) raises :class:`CheckpointError` naming the file and the fault; a file that
+cannot be opened raises the usual ``OSError``.
 """
 
 from __future__ import annotations
@@ -10,86 +21,192 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import socket
+import stat
+import time
+import zipfile
 from pathlib import Path
+from typing import IO, Any, TypeAlias
 
 import numpy as np
 
-from . import _device as _dev
-from .creation import tensor as _tensor
-from .tensor import Tensor
+from . import Tensor, device, from_numpy
+from . import cuda as _cuda
+from ._device import Device
+
+__all__ = ["CheckpointError", "load", "remove_stale_temp_files", "save"]
 
 _META = "__gpugrad__"
 _FORMAT = 1
+TEMP_SUFFIX = ".gpugrad-tmp"
+"""How the temporary files of ``save`` end."""
+STALE_AFTER_S = 24 * 3600.0
+"""Age after which a temporary file is stale whoever wrote it."""
+_TEMP_RE = re.compile(r"^\.(?P<target>.*)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)"
+                      r"\.(?P<token>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX) + "$")
+_DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+FileLike = str | os.PathLike[str] | IO[bytes]
+MapLocation: TypeAlias = "str | Device | dict[str, str] | None"
 
 
-def _encode(obj, arrays: dict):
+class CheckpointError(RuntimeError, ValueError):
+    """A file ``load`` cannot read as a gpugrad checkpoint (truncated, corrupt or foreign);
+    the message names the file and what is wrong. Also a ValueError, which ``load`` raised
+    for such files before this type existed."""
+
+
+# --- encoding ---------------------------------------------------------------------------------
+
+
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int, str],
+            path_ids: set[int]) -> Any:
     if isinstance(obj, Tensor):
-        key = f"a{len(arrays)}"
-        arrays[key] = obj.numpy()
+        key = seen.get(id(obj))
+        if key is None:  # a tensor stored twice is stored once, and loads as one tensor
+            key = seen[id(obj)] = f"a{len(arrays)}"
+            arrays[key] = obj.numpy()
         return {"__tensor__": key, "device": str(obj.device)}
     if isinstance(obj, np.ndarray):
+        if obj.dtype.hasobject:
+            raise TypeError(f"save: {where} is a NumPy array of dtype {obj.dtype}, which would "
+                            "need a pickle; gpugrad saves numeric, bool and string arrays only")
         key = f"a{len(arrays)}"
         arrays[key] = obj
         return {"__ndarray__": key}
-    if isinstance(obj, dict):
-        for k in obj:
-            if not isinstance(k, (str, int)):
-                raise TypeError(f"save: dict keys must be str or int, got {type(k).__name__}")
-        return {"__dict__": [[k, _encode(v, arrays)] for k, v in obj.items()]}
-    if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v, arrays) for v in obj]}
-    if isinstance(obj, list):
-        return [_encode(v, arrays) for v in obj]
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in path_ids:
+            raise ValueError(f"save: {where} contains itself")
+        path_ids.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                pairs = []
+                for k, v in obj.items():
+                    if isinstance(k, np.integer):
+                        k = int(k)
+                    if not isinstance(k, (str, int)):
+                        raise TypeError(f"save: {where} has a key {k!r} of type "
+                                        f"{type(k).__name__}; dict keys must be str or int")
+                    pairs.append([k, _encode(v, arrays, f"{where}[{k!r}]", seen, path_ids)])
+                return {"__dict__": pairs}
+            items = [_encode(v, arrays, f"{where}[{i}]", seen, path_ids)
+                     for i, v in enumerate(obj)]
+            return {"__tuple__": items} if isinstance(obj, tuple) else items
+        finally:
+            path_ids.discard(id(obj))
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return {"__float__": repr(obj)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
-    raise TypeError(f"save: cannot store an object of type {type(obj).__name__}; gpugrad saves "
-                    "tensors, arrays, numbers, strings, None and dicts/lists/tuples of them")
+    raise TypeError(f"save: {where} is of type {type(obj).__name__}, which would need a pickle; "
+                    "gpugrad saves tensors, arrays, numbers, strings, None and "
+                    "dicts/lists/tuples of them")
 
 
-def _decode(obj, arrays, map_location):
-    if isinstance(obj, list):
-        return [_decode(v, arrays, map_location) for v in obj]
-    if not isinstance(obj, dict):
-        return obj
-    if "__tensor__" in obj:
-        device = map_location if map_location is not None else obj["device"]
-        if str(device).startswith("cuda") and not _dev.cuda_is_available():
-            raise RuntimeError(f"this checkpoint holds a tensor saved on {obj['device']}, but "
-                               "CUDA is not available here; pass map_location='cpu'")
-        return _tensor(arrays[obj["__tensor__"]], device=device)
-    if "__ndarray__" in obj:
-        return arrays[obj["__ndarray__"]]
-    if "__tuple__" in obj:
-        return tuple(_decode(v, arrays, map_location) for v in obj["__tuple__"])
-    if "__float__" in obj:
-        return float(obj["__float__"])
-    return {k: _decode(v, arrays, map_location) for k, v in obj["__dict__"]}
+def _temp_name(target: str) -> str:
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+    return f".{target[:96]}.{host}.{os.getpid()}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
 
 
-def save(obj, f) -> None:
-    """Write ``obj`` to the file ``f`` (exactly that path, whatever its extension), atomically."""
-    path = Path(f)
-    arrays: dict = {}
-    meta = json.dumps({"format": _FORMAT, "obj": _encode(obj, arrays)})
+def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no safe probe: rely on age alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else (EPERM), or cannot tell
+    return True
+
+
+def remove_stale_temp_files(directory: str | os.PathLike[str],
+                            max_age: float = STALE_AFTER_S) -> list[Path]:
+    """Delete the temporary files that killed ``save`` calls left in ``directory``.
+
+    Only regular files named as ``save`` names them are considered, and one is removed when
+    its writer (same host) is no longer running and it is a minute old, or when it is older
+    than ``max_age`` seconds. Errors are ignored. Returns the removed paths.
+    """
+    removed: list[Path] = []
+    host = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _TEMP_RE.match(e.name)
+        if m is None:
+            continue
+        try:
+            st = e.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            age = now - st.st_mtime
+            dead = m["host"] == host and int(m["pid"]) != os.getpid() and not _pid_alive(
+                int(m["pid"]))
+            if (dead and age > 60.0) or age > max_age:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
+
+
+def save(obj: Any, f: FileLike) -> None:
+    """Write ``obj`` to ``f``: a path (exactly that name, whatever its extension; written
+    atomically) or a binary file object.
+
+    ``obj`` may nest dicts (str or int keys), lists, tuples, tensors, NumPy arrays, numbers,
+    strings and None. Anything else raises TypeError naming where it is, and no file changes.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        meta = json.dumps({"format": _FORMAT, "obj": _encode(obj, arrays, "obj", {}, set())})
+    except RecursionError:
+        raise ValueError("save: the object is nested too deeply") from None
     arrays[_META] = np.array(meta)
-    directory = path.parent if str(path.parent) else Path(".")
+    entries: dict[str, Any] = arrays
+    if hasattr(f, "write"):
+        np.savez(f, **entries)
+        return
+    path = Path(os.fspath(f))
+    directory = path.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"save: the directory {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.is_dir():
+        raise IsADirectoryError(f"save: {str(path)!r} is a directory")
+    remove_stale_temp_files(directory)
+    while True:
+        tmp = directory / _temp_name(path.name)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                         0o666)  # the umask applies, as for open(path, "wb")
+            break
+        except FileExistsError:
+            continue
     try:
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # replacing a file keeps its permissions
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **entries)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
@@ -101,19 +218,179 @@ def save(obj, f) -> None:
         pass
 
 
-def load(f, map_location=None):
-    """Read what ``save`` wrote. ``map_location`` ("cpu", "cuda:0", a Device) moves tensors."""
-    path = Path(f)
+# --- decoding ---------------------------------------------------------------------------------
+
+
+class _FaultError(Exception):
+    """A fault in the file, described for CheckpointError."""
+
+
+def _read_npy(m: IO[bytes], size: int, name: str) -> np.ndarray:
+    fmt = np.lib.format
+    version = fmt.read_magic(m)
+    if version == (1, 0):
+        shape, fortran, dtype = fmt.read_array_header_1_0(m)
+    elif version == (2, 0):
+        shape, fortran, dtype = fmt.read_array_header_2_0(m)
+    else:
+        raise _FaultError(f"entry {name!r} has .npy format version {version}, never written "
+                          "by gpugrad")
+    if dtype.hasobject:
+        raise _FaultError(f"entry {name!r} holds objects (a pickle), which gpugrad never loads")
+    count = math.prod(shape)
+    if dtype.itemsize == 0 and count:
+        raise _FaultError(f"entry {name!r} has a zero-size dtype {dtype}")
+    nbytes = count * dtype.itemsize
+    left = size - m.tell()
+    if nbytes != left:
+        raise _FaultError(f"entry {name!r} declares {nbytes} bytes of data but holds {left}")
+    flat = np.empty(count, dtype)
+    view = flat.view(np.uint8).data
+    got = 0
+    while got < nbytes:
+        n = m.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            raise _FaultError(f"entry {name!r} ends early")
+        got += n
+    if m.read(1):  # also makes zipfile check the entry's CRC
+        raise _FaultError(f"entry {name!r} has bytes after its data")
+    return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+
+
+def _read_archive(fh: IO[bytes]) -> tuple[dict[str, np.ndarray], Any]:
+    with zipfile.ZipFile(fh) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise _FaultError("the archive names an entry twice")
+        if _META + ".npy" not in names:
+            raise _FaultError(f"not a gpugrad checkpoint (no {_META} entry)")
+        arrays = {}
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise _FaultError(f"unexpected entry {info.filename!r}")
+            with zf.open(info) as m:
+                arrays[info.filename[:-4]] = _read_npy(m, info.file_size, info.filename)
+    meta = arrays.pop(_META)
+    if meta.dtype.kind != "U" or meta.shape != ():
+        raise _FaultError(f"the {_META} entry is not a JSON string")
+    doc = json.loads(meta.item())
+    if not isinstance(doc, dict) or "obj" not in doc:
+        raise _FaultError(f"the {_META} entry is not gpugrad's")
+    if doc.get("format") != _FORMAT:
+        raise _FaultError(f"checkpoint format {doc.get('format')!r} is not supported (this version "
+                   f"reads format {_FORMAT})")
+    return arrays, doc["obj"]
+
+
+class _Pending:
+    """A tensor read from the file, still to be put on its device."""
+
+    __slots__ = ("tensor", "device")
+
+    def __init__(self, tensor: Tensor, device: str) -> None:
+        self.tensor = tensor
+        self.device = device
+
+
+def _decode(obj: Any, arrays: dict[str, np.ndarray], tensors: dict[str, _Pending]) -> Any:
+    if isinstance(obj, list):
+        return [_decode(v, arrays, tensors) for v in obj]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if not isinstance(obj, dict):
+        raise _FaultError(f"unexpected {type(obj).__name__} in the structure")
+    if "__tensor__" in obj:
+        key, dev = obj["__tensor__"], obj["device"]
+        if not isinstance(dev, str) or not _DEVICE_RE.match(dev):
+            raise _FaultError(f"tensor {key!r} has an unknown device {dev!r}")
+        if key not in tensors:
+            arr = arrays[key]
+            if arr.dtype.byteorder == ">":
+                arr = arr.astype(arr.dtype.newbyteorder("="))
+            tensors[key] = _Pending(from_numpy(arr), dev)
+        return tensors[key]
+    if "__ndarray__" in obj:
+        return arrays[obj["__ndarray__"]]
+    if "__tuple__" in obj:
+        return tuple(_decode(v, arrays, tensors) for v in obj["__tuple__"])
+    if "__float__" in obj:
+        if obj["__float__"] not in ("nan", "inf", "-inf"):
+            raise _FaultError(f"bad special float {obj['__float__']!r}")
+        return float(obj["__float__"])
+    if "__dict__" in obj:
+        out = {}
+        for k, v in obj["__dict__"]:
+            if not isinstance(k, (str, int)):
+                raise _FaultError(f"dict key {k!r} is neither str nor int")
+            out[k] = _decode(v, arrays, tensors)
+        return out
+    raise _FaultError(f"unknown node with keys {sorted(obj)[:4]}")
+
+
+def _target(saved: str, map_location: MapLocation) -> str:
+    if map_location is None:
+        return saved
+    if isinstance(map_location, dict):
+        return str(map_location.get(saved, saved))
+    return str(map_location)
+
+
+def _place(obj: Any, map_location: MapLocation, moved: dict[int, Tensor]) -> Any:
+    if isinstance(obj, _Pending):
+        t = moved.get(id(obj))
+        if t is None:
+            where = _target(obj.device, map_location)
+            if where.startswith("cuda") and not _cuda.is_available():
+                raise RuntimeError(f"this checkpoint holds a tensor saved on {obj.device}, but "
+                                   "CUDA is not available here; pass map_location='cpu'")
+            t = moved[id(obj)] = obj.tensor.to(where)
+        return t
+    if isinstance(obj, list):
+        return [_place(v, map_location, moved) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_place(v, map_location, moved) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _place(v, map_location, moved) for k, v in obj.items()}
+    return obj
+
+
+def load(f: FileLike, map_location: MapLocation = None, *,
+         weights_only: bool | None = True) -> Any:
+    """Read what ``save`` wrote.
+
+    Args:
+        f: a path or a binary file object.
+        map_location: where tensors go: a device ("cpu", "cuda:0", a ``gpugrad.device``) or a
+            dict from saved device names to new ones; by default, where they were saved.
+        weights_only: accepted for PyTorch compatibility; gpugrad never unpickles, so every
+            load is weights-only.
+
+    Raises:
+        CheckpointError: ``f`` is not a readable gpugrad checkpoint (names the file and fault).
+        OSError: the file cannot be opened.
+    """
+    if map_location is not None and not isinstance(map_location, (str, device, dict)):
+        raise TypeError("map_location must be a device, a device name or a dict of device "
+                        f"names, not {type(map_location).__name__}")
+    if hasattr(f, "read"):
+        name = repr(getattr(f, "name", "<stream>"))
+        return _load_from(f, name, map_location)  # type: ignore[arg-type]
+    path = Path(os.fspath(f))
+    with open(path, "rb") as fh:
+        return _load_from(fh, repr(str(path)), map_location)
+
+
+def _load_from(fh: IO[bytes], name: str, map_location: MapLocation) -> Any:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if _META not in z.files:
-                raise ValueError(f"{str(path)!r} is not a gpugrad checkpoint (no {_META} entry)")
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise ValueError(f"load: {str(path)!r} is not a readable gpugrad checkpoint: {e}") from e
-    meta = json.loads(str(arrays.pop(_META)))
-    if meta.get("format") != _FORMAT:
-        raise ValueError(f"load: unsupported checkpoint format {meta.get('format')!r}")
-    return _decode(meta["obj"], arrays, map_location)
+        arrays, tree = _read_archive(fh)
+        obj = _decode(tree, arrays, {})
+    except MemoryError:
+        raise
+    except _FaultError as e:
+        raise CheckpointError(f"load: {name} is not a readable gpugrad checkpoint: {e}") from None
+    except Exception as e:  # every other fault of a corrupt or foreign file
+        raise CheckpointError(f"load: {name} is not a readable gpugrad checkpoint: "
+                              f"{type(e).__name__}: {e}") from e
+    return _place(obj, map_location, {})
+

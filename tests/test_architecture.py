@@ -162,6 +162,9 @@ def test_a_typical_user_script_passes_mypy_strict():
 
 def test_the_user_script_runs():
     script = Path(__file__).parent / "typing" / "user_script.py"
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split()
+                         text=True, check=True, env=env).stdout.split()
     assert len(out) == 3 and 0.0 <= float(out[1]) <= 1.0

@@ -1,5 +1,6 @@
 """gpugrad.optim against the docstrings' algorithms, computed by hand in Python floats."""
 
+import copy
 import math
 
 import numpy as np
@@ -162,3 +163,177 @@ def test_state_dict_resumes_exactly(tmp_path, device):
     bad["param_groups"][0]["params"] = [0]
     with pytest.raises(ValueError, match="doesn't match"):
         o3.load_state_dict(bad)
+
+
+# --- validation at construction -------------------------------------------------------------
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("make,value", [
+    (lambda ps: optim.Adam(ps, betas=(0.9,)), "(0.9,)"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, 0.99, 0.999)), "(0.9, 0.99, 0.999)"),
+    (lambda ps: optim.Adam(ps, betas=(NAN, 0.9)), "nan"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), "-0.1"),
+    (lambda ps: optim.AdamW(ps, betas=(0.9, 1.0)), "1.0"),
+    (lambda ps: optim.Adam(ps, lr=NAN), "nan"),
+    (lambda ps: optim.Adam(ps, eps=NAN), "nan"),
+    (lambda ps: optim.AdamW(ps, weight_decay=-0.5), "-0.5"),
+    (lambda ps: optim.Adam(ps, weight_decay=NAN), "nan"),
+    (lambda ps: optim.SGD(ps, lr=NAN), "nan"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=NAN), "nan"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=NAN), "nan"),
+    (lambda ps: optim.RMSprop(ps, alpha=-0.1), "-0.1"),
+    (lambda ps: optim.RMSprop(ps, alpha=NAN), "nan"),
+    (lambda ps: optim.RMSprop(ps, eps=-1e-8), "-1e-08"),
+    (lambda ps: optim.RMSprop(ps, momentum=-0.9), "-0.9"),
+    (lambda ps: optim.RMSprop(ps, weight_decay=-1), "-1"),
+    (lambda ps: optim.RMSprop(ps, lr=-0.01), "-0.01"),
+    (lambda ps: optim.Adagrad(ps, lr_decay=-1), "-1"),
+    (lambda ps: optim.Adagrad(ps, initial_accumulator_value=-0.1), "-0.1"),
+    (lambda ps: optim.Adagrad(ps, eps=NAN), "nan"),
+    (lambda ps: optim.Adagrad(ps, weight_decay=NAN), "nan"),
+    (lambda ps: optim.Adagrad(ps, lr=-1), "-1"),
+])
+def test_invalid_values_raise_value_error_naming_the_value(make, value):
+    with pytest.raises(ValueError, match="Invalid") as e:
+        make([gg.ones(1, requires_grad=True)])
+    assert value in str(e.value)
+
+
+def test_non_numbers_raise_type_error():
+    with pytest.raises(TypeError, match="lr|learning rate"):
+        optim.SGD([gg.ones(1, requires_grad=True)], lr="0.1")
+    with pytest.raises(TypeError, match="beta"):
+        optim.Adam([gg.ones(1, requires_grad=True)], betas=(0.9, None))
+
+
+def test_defaults_follow_pytorch():
+    p = [gg.ones(1, requires_grad=True)]
+    assert optim.SGD(p).defaults["lr"] == 1e-3
+    d = optim.RMSprop(p).defaults
+    assert (d["lr"], d["alpha"], d["eps"], d["momentum"], d["centered"]) == (
+        1e-2, 0.99, 1e-8, 0.0, False)
+    d = optim.Adagrad(p).defaults
+    assert (d["lr"], d["lr_decay"], d["initial_accumulator_value"], d["eps"]) == (
+        1e-2, 0.0, 0.0, 1e-10)
+    d = optim.AdamW(p).defaults
+    assert (d["lr"], d["betas"], d["eps"], d["weight_decay"], d["amsgrad"]) == (
+        1e-3, (0.9, 0.999), 1e-8, 1e-2, False)
+    assert all(o.defaults["maximize"] is False for o in (
+        optim.SGD(p), optim.Adam(p), optim.AdamW(p), optim.RMSprop(p), optim.Adagrad(p)))
+
+
+# --- add_param_group --------------------------------------------------------------------------
+
+
+def test_add_param_group_fills_defaults_and_leaves_the_callers_dict_alone():
+    a, b = gg.ones(2, requires_grad=True), gg.ones(3, requires_grad=True)
+    opt = optim.Adam([a], lr=0.01, betas=(0.8, 0.9))
+    group = {"params": b, "lr": 0.5}
+    opt.add_param_group(group)
+    assert group == {"params": b, "lr": 0.5}
+    g = opt.param_groups[1]
+    assert g["params"] == [b] and g["lr"] == 0.5 and g["betas"] == (0.8, 0.9)
+    a.grad, b.grad = gg.ones(2), gg.ones(3)
+    opt.step()  # Adam's first step moves each weight by ~lr
+    np.testing.assert_allclose(host(a), 0.99, rtol=1e-6)
+    np.testing.assert_allclose(host(b), 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize("group,err,match", [
+    ({"params": "a"}, ValueError, "more than one parameter group"),
+    ({"params": {"x"}}, TypeError, "ordered collections"),
+    ({"params": [1.0]}, TypeError, "can only optimize Tensors"),
+    ({"params": "b", "lr": -1.0}, ValueError, "Invalid learning rate: -1.0"),
+    ({"params": "b", "betas": (0.9,)}, ValueError, "betas"),
+    ({"lr": 0.1}, ValueError, "params"),
+])
+def test_add_param_group_rejects_bad_groups_without_changing_the_optimizer(group, err, match):
+    a, b = gg.ones(1, requires_grad=True), gg.ones(1, requires_grad=True)
+    opt = optim.Adam([a])
+    if isinstance(group.get("params"), str):  # "a" / "b" stand for the tensors
+        group = {**group, "params": {"a": [a], "b": [b]}[group["params"]]}
+    with pytest.raises(err, match=match):
+        opt.add_param_group(group)
+    assert len(opt.param_groups) == 1
+
+
+def test_duplicate_parameters_in_a_group_warn_and_update_once():
+    a = gg.tensor([1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate"):
+        opt = optim.SGD([a, a], lr=0.1)
+    a.grad = gg.tensor([1.0])
+    opt.step()
+    assert a.item() == pytest.approx(0.9)
+
+
+def test_adagrad_state_exists_from_construction_and_for_added_groups():
+    a, b = gg.ones(2, requires_grad=True), gg.ones(2, requires_grad=True)
+    opt = optim.Adagrad([a], initial_accumulator_value=0.25)
+    assert opt.state[a]["step"] == 0
+    np.testing.assert_array_equal(host(opt.state[a]["sum"]), [0.25, 0.25])
+    opt.add_param_group({"params": [b], "lr": 1.0, "initial_accumulator_value": 0.0})
+    b.grad = gg.tensor([2.0, -2.0])
+    opt.step()  # step 1 of b: sum = 4, b -= 1 * 2 / 2
+    np.testing.assert_allclose(host(b), [0.0, 2.0], atol=1e-7)
+    assert opt.state[b]["step"] == 1 and opt.state[a]["step"] == 0
+
+
+# --- a failed step changes nothing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad])
+def test_a_step_that_raises_changes_nothing(cls, device):
+    a = gg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    b = gg.tensor([3.0, 4.0], device=device, requires_grad=True)
+    kw = {"momentum": 0.9} if cls in (optim.SGD, optim.RMSprop) else {}
+    opt = cls([{"params": [a]}, {"params": [b]}], lr=0.1, **kw)
+    a.grad, b.grad = gg.ones(2, device=device), gg.ones(2, device=device)
+    before = {k: (host(v) if isinstance(v, gg.Tensor) else v)
+              for p in (a, b) for k, v in opt.state.get(p, {}).items()}
+    opt.param_groups[1]["lr"] = float("nan")  # e.g. a broken schedule
+    with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+        opt.step()
+    b.data = gg.zeros(3, device=device)  # now b's gradient no longer fits b
+    opt.param_groups[1]["lr"] = 0.1
+    with pytest.raises(RuntimeError, match=r"gradient of shape \[2\]"):
+        opt.step()
+    np.testing.assert_array_equal(host(a), [1.0, 2.0])
+    after = {k: (host(v) if isinstance(v, gg.Tensor) else v)
+             for p in (a, b) for k, v in opt.state.get(p, {}).items()}
+    assert after.keys() == before.keys()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k])
+
+
+def test_a_step_refuses_state_that_no_longer_fits_its_parameter():
+    a = gg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    a.grad = gg.ones(2)
+    opt.step()
+    a.data, a.grad = gg.zeros(3), None
+    a.grad = gg.ones(3)
+    with pytest.raises(RuntimeError, match="exp_avg"):
+        opt.step()
+    assert opt.state[a]["step"] == 1
+    np.testing.assert_array_equal(host(a), [0.0, 0.0, 0.0])
+
+
+def test_load_state_dict_checks_everything_before_changing_anything():
+    a = gg.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    a.grad = gg.ones(2)
+    opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    bad = copy.deepcopy(sd)
+    bad["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        opt.load_state_dict(bad)
+    bad = copy.deepcopy(sd)
+    bad["state"][0]["exp_avg"] = gg.zeros(3)
+    with pytest.raises(ValueError, match="shape"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.state[a]["step"] == 1
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})

@@ -7,10 +7,10 @@ from typing import Any
 from .. import autograd as _ag
 from ..tensor import Tensor
 from .layers import Linear
-from .module import Module, TensorMap, UninitializedParameter
+from .module import Module, UninitializedParameter
 
 
-class LazyLinear(TensorMap, Linear):
+class LazyLinear(Linear):
     """``Linear(in_features, out_features)`` with ``in_features`` taken from the last dimension
     of the first input; it then becomes a plain ``Linear``.
 

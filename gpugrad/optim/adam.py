@@ -1,12 +1,12 @@
-"""Adam and AdamW."""
+"""Adam and AdamW (with amsgrad)."""
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
+from .. import Tensor, zeros_like
 from .. import kernels as K
-from ..creation import zeros_like
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT, bias_corrections, check_betas, check_nonneg
 
 
 class Adam(Optimizer):
@@ -14,50 +14,73 @@ class Adam(Optimizer):
 
     .. code-block:: text
 
-        g = g + weight_decay * p                   (Adam: L2 penalty in the gradient)
-        p = p * (1 - lr * weight_decay)            (AdamW instead: decoupled decay)
+        g = -g                                          (maximize)
+        p = p * (1 - lr * weight_decay)                 (decoupled_weight_decay, as AdamW)
+        g = g + weight_decay * p                        (otherwise: L2 penalty in the gradient)
         exp_avg    = beta1 * exp_avg    + (1 - beta1) * g
         exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-        denom = sqrt(exp_avg_sq) / sqrt(1 - beta2^t) + eps
+        v = exp_avg_sq
+        max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq);  v = max_exp_avg_sq    (amsgrad)
+        denom = sqrt(v) / sqrt(1 - beta2^t) + eps
         p = p - lr / (1 - beta1^t) * exp_avg / denom
 
-    On CUDA each parameter's update (p, exp_avg, exp_avg_sq together) is one fused kernel.
+    State: ``step``, ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``. On
+    CUDA each parameter's update (p and its state together) is one fused kernel.
+
+    Args:
+        params: tensors or parameter-group dicts.
+        lr: learning rate (default 1e-3).
+        betas: coefficients of the running averages of g and g² (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty, or decoupled decay rate (default 0).
+        amsgrad: use the running maximum of exp_avg_sq (Reddi et al.).
+        maximize: maximize the objective instead of minimizing it.
+        decoupled_weight_decay: decay the weights directly, as AdamW does.
     """
 
-    decoupled = False
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        if amsgrad:
-            raise NotImplementedError("amsgrad is not supported")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay))
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        check_nonneg(group["eps"], "epsilon value")
+        check_betas(group["betas"])
 
-    def _update(self, group, p, state) -> None:
+    def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
+                state: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
             state["exp_avg"] = zeros_like(p)
             state["exp_avg_sq"] = zeros_like(p)
+        amsgrad = bool(group["amsgrad"])
+        if amsgrad and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = zeros_like(p)
         state["step"] += 1
-        t = state["step"]
-        beta1, beta2 = group["betas"]
-        K.TABLE["adam_update"](
-            p._grad, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-            1.0 - beta1**t, math.sqrt(1.0 - beta2**t), self.decoupled,
-            p._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-        )
+        beta1, beta2 = (float(b) for b in group["betas"])
+        bc1, bc2_sqrt = bias_corrections(beta1, beta2, state["step"])
+        args = (grad, float(group["lr"]), beta1, beta2, float(group["eps"]),
+                float(group["weight_decay"]), bc1, bc2_sqrt,
+                bool(group["decoupled_weight_decay"]),
+                p._data, state["exp_avg"]._data, state["exp_avg_sq"]._data)
+        if amsgrad:
+            K.TABLE["adam_amsgrad_update"](*args, state["max_exp_avg_sq"]._data)
+        else:
+            K.TABLE["adam_update"](*args)
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter); default weight_decay 1e-2."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * weight_decay``
+    before the Adam step (see :class:`Adam` for the algorithm); default weight_decay 1e-2.
+    """
 
-    decoupled = True
-
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

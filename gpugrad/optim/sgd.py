@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .. import Tensor, zeros_like
 from .. import kernels as K
-from ..creation import zeros_like
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT, check_nonneg
 
 
 class SGD(Optimizer):
-    r"""SGD, PyTorch's rule. For each parameter p with gradient g, at step t:
+    r"""Stochastic gradient descent (optionally with momentum), PyTorch's rule.
+
+    For each parameter p with gradient g, at step t:
 
     .. code-block:: text
 
+        g = -g                                             (maximize)
         g = g + weight_decay * p
         if momentum != 0:
             buf = g                                        (t = 1)
@@ -19,26 +24,41 @@ class SGD(Optimizer):
             g = g + momentum * buf if nesterov else buf
         p = p - lr * g
 
-    On CUDA each parameter's update (p and buf together) is one fused kernel.
+    State: ``momentum_buffer`` (when momentum != 0). On CUDA each parameter's update (p and
+    buf together) is one fused kernel.
+
+    Args:
+        params: tensors or parameter-group dicts.
+        lr: learning rate (default 1e-3).
+        momentum: momentum factor (default 0).
+        dampening: dampening of the momentum (default 0).
+        weight_decay: L2 penalty added to the gradient (default 0).
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize: maximize the objective instead of minimizing it.
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
-    def _update(self, group, p, state) -> None:
-        lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        check_nonneg(group["momentum"], "momentum value")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
+                state: dict[str, Any]) -> None:
+        lr, mom, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         if mom == 0.0:
-            K.TABLE["sgd_plain_update"](p._grad, lr, wd, p._data)
+            K.TABLE["sgd_plain_update"](grad, lr, wd, p._data)
             return
-        buf = state.get("momentum_buffer")
-        first = buf is None
+        first = "momentum_buffer" not in state
         if first:
-            buf = state["momentum_buffer"] = zeros_like(p)
-        K.TABLE["sgd_update"](p._grad, lr, wd, mom, group["dampening"], group["nesterov"], first,
-                              p._data, buf._data)
+            state["momentum_buffer"] = zeros_like(p)
+        buf = state["momentum_buffer"]
+        K.TABLE["sgd_update"](grad, lr, wd, mom, float(group["dampening"]),
+                              bool(group["nesterov"]), first, p._data, buf._data)
