@@ -303,40 +303,66 @@ def test_row_compiled_for_the_host_matches_its_twin(name, dtype):
     assert error is None, error
     if dtype not in dtypes:
         pytest.skip(f"{HOST_CC} has no _Float16")
-    k = K.TABLE[name]
-    rtol, atol = TOLS[dtype]
     cases = _all_cases()
     for c in _case_ids(name):
         _, args, shape = cases[c]
-        want = _twin_outputs(k, args, shape, dtype)
-        got = results[dtype, c]
-        assert len(got) == len(want), f"{name}: {len(got)} outputs, the twin gave {len(want)}"
-        inputs = [a if np.ndim(a) == 0 else np.asarray(a).ravel() for a in args]
-        full = {p: a.ravel() for (_, p), a in zip(k.params(), _host_args(k, args, shape, dtype))}
-        skip = np.zeros(full[k.params()[0][1]].size, bool)
-        if name in KNOWN_DIVERGENT:
-            skip |= KNOWN_DIVERGENT[name][0](full)
-        agreeing_skipped = skip.copy()
-        for (_, pname), g, w in zip(k.params()[-len(got):], got, want):
-            g64, w64 = g.astype(np.float64).ravel(), w.astype(np.float64).ravel()
-            bad = np.isnan(g64) != np.isnan(w64)
-            with np.errstate(invalid="ignore"):
-                close = np.isclose(g64, w64, rtol=rtol, atol=atol) | (g64 == w64)
-            bad |= ~np.isnan(g64) & ~close
-            agreeing_skipped &= ~bad
-            bad &= ~skip
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                at = ", ".join(f"{p}={a if np.ndim(a) == 0 else a[i % a.size]!r}"
-                               for (_, p), a in zip(k.params(), inputs))
-                raise AssertionError(
-                    f"{name} {dtype} output {pname}: {int(bad.sum())} of {bad.size} elements "
-                    f"differ from the twin; first at element {i} ({at}): kernel {g64[i]!r}, "
-                    f"twin {w64[i]!r}")
-        if agreeing_skipped.any():
-            raise AssertionError(f"{name} {dtype}: the kernel and its twin now agree where "
-                                 f"KNOWN_DIVERGENT says they differ ({KNOWN_DIVERGENT[name][1]}):"
-                                 " remove or narrow that entry")
+        _compare(name, dtype, args, shape, results[dtype, c], "host")
+
+
+def _compare(name: str, dtype: str, args, shape, got, where: str) -> None:
+    """Outputs of the compiled row (``got``) against the twin's on the same case."""
+    k = K.TABLE[name]
+    rtol, atol = TOLS[dtype]
+    want = _twin_outputs(k, args, shape, dtype)
+    assert len(got) == len(want), f"{name}: {len(got)} outputs, the twin gave {len(want)}"
+    inputs = [a if np.ndim(a) == 0 else np.asarray(a).ravel() for a in args]
+    full = {p: a.ravel() for (_, p), a in zip(k.params(), _host_args(k, args, shape, dtype))}
+    skip = np.zeros(full[k.params()[0][1]].size, bool)
+    if name in KNOWN_DIVERGENT:
+        skip |= KNOWN_DIVERGENT[name][0](full)
+    agreeing_skipped = skip.copy()
+    for (_, pname), g, w in zip(k.params()[-len(got):], got, want):
+        g64, w64 = g.astype(np.float64).ravel(), w.astype(np.float64).ravel()
+        bad = np.isnan(g64) != np.isnan(w64)
+        with np.errstate(invalid="ignore"):
+            close = np.isclose(g64, w64, rtol=rtol, atol=atol) | (g64 == w64)
+        bad |= ~np.isnan(g64) & ~close
+        agreeing_skipped &= ~bad
+        bad &= ~skip
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            at = ", ".join(f"{p}={a if np.ndim(a) == 0 else a[i % a.size]!r}"
+                           for (_, p), a in zip(k.params(), inputs))
+            raise AssertionError(
+                f"{name} {dtype} ({where}) output {pname}: {int(bad.sum())} of {bad.size} "
+                f"elements differ from the twin; first at element {i} ({at}): kernel "
+                f"{g64[i]!r}, twin {w64[i]!r}")
+    if agreeing_skipped.any():
+        raise AssertionError(f"{name} {dtype} ({where}): the kernel and its twin now agree where "
+                             f"KNOWN_DIVERGENT says they differ ({KNOWN_DIVERGENT[name][1]}): "
+                             "remove or narrow that entry")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not gg.cuda.is_available(), reason="CUDA is not available")
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("name", list(K.TABLE))
+def test_cuda_row_matches_its_twin(name, dtype):
+    """The same cases through the real ElementwiseKernel: CuPy broadcasts the per-row and
+    scalar arguments itself; outputs are passed in, so in-place rows and others alike."""
+    import cupy as cp
+
+    k = K.TABLE[name]
+    cases = _all_cases()
+    for c in _case_ids(name):
+        _, args, shape = cases[c]
+        full = _host_args(k, args, shape, dtype)
+        nin = len([s for s in k.in_params.split(",") if s.strip()])
+        dev = [a if np.ndim(a) == 0 else cp.asarray(np.asarray(a, _np_type(t, dtype)))
+               for a, (t, _) in zip(args[:nin], k.params())]
+        outs = [cp.asarray(f) for f in full[nin:]]
+        k(*dev, *outs)
+        _compare(name, dtype, args, shape, [cp.asnumpy(o) for o in outs], "cuda")
 
 
 def test_every_row_has_host_cases():
