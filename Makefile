@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP = $(VENV)/.installed-$(1)
 
-.PHONY: test demo bench lint clean
+.PHONY: test demo bench lint clean check-cuda-sources gpu-check
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(call STAMP,test): pyproject.toml | $(VENV)/bin/python
 
 $(call STAMP,examples): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[examples]"
+	touch $@
+
+$(call STAMP,cuda-check): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[cuda-check]"
 	touch $@
 
 ## make test: install the test extra and run the whole suite in parallel, then ruff.
@@ -31,6 +35,16 @@ demo: $(call STAMP,examples)
 bench: $(call STAMP,examples)
 	$(PY) -m benchmarks.mlp
 	$(PY) -m benchmarks.overhead
+
+## make check-cuda-sources: every kernel-table row, as CuPy generates it, compiled by NVRTC for
+## float16/32/64 (CuPy's headers, -ftz, sm_90). Needs no GPU: the NVRTC wheels do it.
+check-cuda-sources: $(call STAMP,cuda-check)
+	$(PY) -m benchmarks.check_cuda_sources
+
+## make gpu-check: on a machine with an NVIDIA GPU, everything CUDA in one go with the system
+## Python (no venv, no install, no network): versions, cuda tests, examples, benchmarks, results.
+gpu-check:
+	PYTHONPATH="$(CURDIR)$${PYTHONPATH:+:$$PYTHONPATH}" $(PYTHON) -m benchmarks.gpu_check
 
 lint: $(call STAMP,test)
 	$(PY) -m ruff check .

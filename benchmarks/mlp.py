@@ -7,12 +7,18 @@ Contenders, all in one process, rounds interleaved, warm-up first, median of the
 - gpugrad: ``nn.MLP(..., activation="relu")`` (bias-add + ReLU fused) with ``optim.SGD``;
 - gpugrad-seq: the same network as ``nn.Sequential(Linear, ReLU, ...)`` (no fusion);
 - floor: the same step written by hand in NumPy (CuPy on CUDA), backward derived by hand;
+- gpugrad-compiled: the gpugrad step through ``gpugrad.compile``, where gpugrad has it (its
+  first loss must equal eager's, or it is left out);
 - torch: PyTorch eager, when importable (same device, same thread count);
+- torch-graph: on CUDA, PyTorch's whole step (forward, loss, backward, SGD) captured once as a
+  CUDA graph and replayed (PyTorch's "whole-network capture");
 - micrograd: Karpathy's scalar engine, when importable, tiny size only (its Value gets exp and
   log, which it lacks, so that it runs the same cross-entropy).
 
-Threads are pinned (GPUGRAD_BENCH_THREADS, default 1) and printed. Writes a table and a JSON
-file with the machine, versions and every sample.
+On CUDA every contender is timed with CUDA events (CuPy's for gpugrad and the floor, PyTorch's
+for PyTorch). Threads are pinned (GPUGRAD_BENCH_THREADS, default 1) and printed. Writes a table
+and ``results/mlp_<cpu|cuda>.json`` with the machine (the GPU by name), versions and every sample.
+Without PyTorch the PyTorch contenders are left out.
 """
 
 from __future__ import annotations
@@ -146,6 +152,64 @@ def torch_step(sizes, batch, device):
     return step
 
 
+def torch_graph_step(sizes, batch, device):
+    """PyTorch's step captured as one CUDA graph: warm-up on a side stream, capture, replay."""
+    import torch
+
+    x, y, layers = _data(sizes, batch)
+    mods = []
+    for i, (w, b) in enumerate(layers):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        mods += [lin] + ([torch.nn.ReLU()] if i < len(layers) - 1 else [])
+    model = torch.nn.Sequential(*mods).to(device)
+    static_x, static_y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    lossf = torch.nn.CrossEntropyLoss()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            lossf(model(static_x), static_y).backward()
+            opt.step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = lossf(model(static_x), static_y)
+        static_loss.backward()
+        opt.step()
+
+    def step():
+        graph.replay()
+        return static_loss
+
+    return step
+
+
+def gpugrad_compiled_step(sizes, batch, device):
+    """The gpugrad step through gpugrad.compile, or None where gpugrad has no compile or its
+    first loss differs from eager's."""
+    import gpugrad as gg
+
+    if not hasattr(gg, "compile"):
+        return None
+    try:
+        eager = float(gpugrad_step(sizes, batch, device)().item())
+        step = gg.compile(gpugrad_step(sizes, batch, device))
+        first = float(step().item())
+    except Exception as exc:
+        print(f"gpugrad-compiled left out: {type(exc).__name__}: {exc}")
+        return None
+    if abs(first - eager) > 1e-5 * max(1.0, abs(eager)):
+        print(f"gpugrad-compiled left out: first loss {first}, eager {eager}")
+        return None
+    return step
+
+
 def _give_micrograd_exp_and_log(Value) -> None:
     """micrograd's Value has no exp or log; add both, in its own style, for cross-entropy."""
 
@@ -213,11 +277,19 @@ def contenders_for(size: str, device: str) -> dict:
     out = {"gpugrad": gpugrad_step(sizes, batch, device),
            "gpugrad-seq": gpugrad_step(sizes, batch, device, fused=False),
            "floor": floor_step(sizes, batch, device)}
+    compiled = gpugrad_compiled_step(sizes, batch, device)
+    if compiled is not None:
+        out["gpugrad-compiled"] = compiled
     if available("torch"):
         import torch
 
         if device == "cpu" or torch.cuda.is_available():
             out["torch"] = torch_step(sizes, batch, device)
+        if device == "cuda" and torch.cuda.is_available():
+            try:
+                out["torch-graph"] = torch_graph_step(sizes, batch, device)
+            except Exception as exc:  # capture can fail on old drivers; report and go on
+                print(f"torch-graph left out: {type(exc).__name__}: {exc}")
     if size == "tiny" and device == "cpu" and available("micrograd"):
         out["micrograd"] = micrograd_step(sizes, batch)
     return out
@@ -229,7 +301,10 @@ def check_same_first_step(size: str, device: str) -> dict:
     losses = {"gpugrad": float(gpugrad_step(sizes, batch, device)().item()),
               "floor": float(floor_step(sizes, batch, device)())}
     if available("torch"):
-        losses["torch"] = float(torch_step(sizes, batch, device)().item())
+        import torch
+
+        if device == "cpu" or torch.cuda.is_available():
+            losses["torch"] = float(torch_step(sizes, batch, device)().item())
     ref = losses["floor"]
     for k, v in losses.items():
         if abs(v - ref) > 1e-4 * max(1.0, abs(ref)):
@@ -242,7 +317,8 @@ def run(device: str = "cpu", sizes=tuple(SIZES), rounds: int = 15) -> dict:
     for size in sizes:
         check_same_first_step(size, device)
         contenders = contenders_for(size, device)
-        timers = {n: H.Timer(device, "torch" if n == "torch" else "cupy") for n in contenders}
+        timers = {n: H.Timer(device, "torch" if n.startswith("torch") else "cupy")
+                  for n in contenders}
         samples = H.interleaved(contenders, timers, rounds)
         batch = SIZES[size][1]
         results[size] = {
@@ -285,8 +361,7 @@ def main(argv=None) -> dict:
     print(f"threads: {threads}")
     print(HEADER)
     results = run(a.device, [s for s in a.sizes.split(",") if s], a.rounds)
-    kind = "cpu" if a.device == "cpu" else (mach["gpu"] or "cuda").split()[-1].lower()
-    path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"mlp_{kind}.json", {
+    path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"mlp_{a.device}.json", {
         "benchmark": "mlp", "machine": mach, "threads": threads, "versions": H.versions(),
         "rounds": a.rounds, "lr": LR, "results": results})
     print(f"wrote {path}")

@@ -78,8 +78,7 @@ def main(argv=None) -> dict:
         print(f"{name:8} {med['bare_fwd']:9.2f} {med['nograd']:9.2f} {med['grad']:9.2f} "
               f"{med['grad'] - med['bare_fwd']:9.2f} {med['bare_fwd_bwd']:9.2f} "
               f"{med['fwd_bwd']:9.2f} {med['fwd_bwd'] - med['bare_fwd_bwd']:9.2f}")
-    kind = "cpu" if a.device == "cpu" else (H.gpu_name() or "cuda").split()[-1].lower()
-    path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"overhead_{kind}.json", {
+    path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"overhead_{a.device}.json", {
         "benchmark": "overhead", "shape": shape, "machine": H.machine(a.device),
         "threads": threads, "versions": H.versions(), "results": results})
     print(f"wrote {path}")

@@ -24,25 +24,30 @@ def load() -> dict:
             for p in sorted(RESULTS.glob("mlp_*.json"))}
 
 
+ORDER = ["gpugrad", "gpugrad-compiled", "gpugrad-seq", "floor", "torch", "torch-graph",
+         "micrograd"]
+
+
 def table(runs: dict) -> str:
+    """One Markdown table per results file: ms per step of every contender that ran, and
+    gpugrad's ratio to the floor and to PyTorch eager."""
     lines = []
     for kind, run in runs.items():
         m = run["machine"]
         where = m["gpu"] or f"{m['cpu']}, {run['threads']['requested']} thread(s)"
+        names = [n for n in ORDER if any(n in r["median_s"] for r in run["results"].values())]
+        names += sorted({n for r in run["results"].values() for n in r["median_s"]} - set(names))
         lines += [f"**{kind}** ({where}; median of {run['rounds']} interleaved rounds; "
                   f"ms per training step, lower is better)", "",
-                  "| size | batch | gpugrad | gpugrad-seq | floor | torch | micrograd "
-                  "| gpugrad / floor | gpugrad / torch |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| size | batch | " + " | ".join(names)
+                  + " | gpugrad / floor | gpugrad / torch |",
+                  "|---|---|" + "---|" * (len(names) + 2)]
         for size, r in run["results"].items():
             med = r["median_s"]
-            def cell(k, med=med):
-                return f"{med[k] * 1e3:.3f}" if k in med else "-"
-
+            cells = [f"{med[n] * 1e3:.3f}" if n in med else "-" for n in names]
             vs_t = f"{med['gpugrad'] / med['torch']:.2f}" if "torch" in med else "-"
-            lines.append(f"| {size} {r['layers']} | {r['batch']} | {cell('gpugrad')} | "
-                         f"{cell('gpugrad-seq')} | {cell('floor')} | {cell('torch')} | "
-                         f"{cell('micrograd')} | {med['gpugrad'] / med['floor']:.2f} | {vs_t} |")
+            lines.append(f"| {size} {r['layers']} | {r['batch']} | " + " | ".join(cells)
+                         + f" | {med['gpugrad'] / med['floor']:.2f} | {vs_t} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -3,7 +3,9 @@
 1. the derivative of a scalar function, by hand and by finite differences;
 2. the chain rule on d = a*b + c, by hand and by Value.backward();
 3. a neuron o = tanh(x1*w1 + x2*w2 + b), its graph written as DOT (and SVG with graphviz);
-4. the same idea on tensors: an MLP trained by gradient descent.
+4. the same idea on tensors: an MLP trained by gradient descent (on --device).
+
+    python examples/backprop_walkthrough.py [--steps 30] [--device auto|cpu|cuda]
 """
 
 from __future__ import annotations
@@ -65,11 +67,12 @@ def step3_neuron(out: Path | None) -> dict:
     return {"o": o.data, "dw1": w1.grad, "dx1": x1.grad, "files": files}
 
 
-def step4_mlp(steps: int = 30) -> dict:
+def step4_mlp(steps: int = 30, device: str = "cpu") -> dict:
     gg.manual_seed(0)
-    X = gg.tensor([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
-    y = gg.tensor([[1.0], [-1.0], [-1.0], [1.0]])
-    model = gg.nn.MLP(3, [4, 4, 1])
+    X = gg.tensor([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]],
+                  device=device)
+    y = gg.tensor([[1.0], [-1.0], [-1.0], [1.0]], device=device)
+    model = gg.nn.MLP(3, [4, 4, 1], device=device)
     losses = []
     for _ in range(steps):
         loss = ((model(X) - y) ** 2).sum()
@@ -79,15 +82,18 @@ def step4_mlp(steps: int = 30) -> dict:
             for p in model.parameters():
                 p -= 0.05 * p.grad
         losses.append(loss.item())
-    print(f"4. MLP(3, [4, 4, 1]) on a (4, 3) tensor: loss {losses[0]:.4f} -> {losses[-1]:.4f} "
-          f"in {steps} steps")
+    print(f"4. MLP(3, [4, 4, 1]) on a (4, 3) tensor ({device}): loss {losses[0]:.4f} -> "
+          f"{losses[-1]:.4f} in {steps} steps")
     return {"losses": losses}
 
 
-def main(out: str | Path | None = "runs/walkthrough", steps: int = 30) -> dict:
+def main(out: str | Path | None = "runs/walkthrough", steps: int = 30,
+         device: str = "cpu") -> dict:
+    if device == "auto":
+        device = "cuda" if gg.cuda.is_available() else "cpu"
     res = {"derivative": step1_derivative(), "chain": step2_chain_rule(),
            "neuron": step3_neuron(Path(out) if out is not None else None),
-           "mlp": step4_mlp(steps)}
+           "mlp": step4_mlp(steps, device)}
     assert math.isclose(res["neuron"]["o"], 1 / math.sqrt(2), rel_tol=1e-12)
     return res
 
@@ -95,4 +101,7 @@ def main(out: str | Path | None = "runs/walkthrough", steps: int = 30) -> dict:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="runs/walkthrough")
-    main(ap.parse_args().out)
+    ap.add_argument("--steps", type=int, default=30, help="gradient steps of the MLP (part 4)")
+    ap.add_argument("--device", default="auto", help="auto (the best), cpu, cuda or cuda:N")
+    a = ap.parse_args()
+    main(a.out, a.steps, a.device)

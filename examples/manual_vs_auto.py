@@ -4,9 +4,13 @@ Network: x (N, 3) -> tanh(x W1^T + b1) (N, 8) -> h W2^T + b2 (N, 1), mean square
 The hand-written version derives every gradient with the chain rule in NumPy; the autograd
 version only writes the forward pass. Both start from the same weights, take the same SGD
 steps, and their gradients agree to float64 rounding at every step.
+
+    python examples/manual_vs_auto.py [--steps 20] [--device auto|cpu|cuda]
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 
@@ -44,6 +48,8 @@ def autograd_loss_and_grads(params: dict, x, y):
 
 def main(steps: int = 20, lr: float = 0.1, seed: int = 0, device: str = "cpu",
          verbose: bool = True) -> dict:
+    if device == "auto":
+        device = "cuda" if gg.cuda.is_available() else "cpu"
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(16, 3))
     y = np.sin(x.sum(1, keepdims=True))
@@ -72,5 +78,9 @@ def main(steps: int = 20, lr: float = 0.1, seed: int = 0, device: str = "cpu",
 
 
 if __name__ == "__main__":
-    r = main()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--device", default="auto", help="auto (the best), cpu, cuda or cuda:N")
+    a = ap.parse_args()
+    r = main(a.steps, device=a.device)
     print(f"largest gradient difference over all steps: {r['max_grad_difference']:.2e}")

@@ -2,13 +2,19 @@
 
 An MLP(3, [4, 4, 1]) called on plain Python lists, a squared-error loss summed in Python,
 gradients zeroed by assignment and a hand-written update on ``p.data``.
+
+    python examples/micrograd_mlp.py [--steps 40] [--device auto|cpu|cuda]
 """
+
+import argparse
 
 import gpugrad as gg
 from gpugrad.nn import MLP
 
 
 def main(steps: int = 40, seed: int = 1, verbose: bool = True, device=None) -> list[float]:
+    if device == "auto":
+        device = "cuda" if gg.cuda.is_available() else "cpu"
     gg.manual_seed(seed)
     n = MLP(3, [4, 4, 1], device=device)
     xs = [
@@ -43,4 +49,8 @@ def main(steps: int = 40, seed: int = 1, verbose: bool = True, device=None) -> l
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--device", default="auto", help="auto (the best), cpu, cuda or cuda:N")
+    a = ap.parse_args()
+    main(a.steps, device=a.device)

@@ -2,6 +2,8 @@
 
 The moons are generated with NumPy. Training is full-batch SGD with L2 regularisation and a
 decaying learning rate, as in micrograd's demo, but on tensors. Saves a decision-boundary PNG.
+
+    python examples/moons.py [--steps 200] [--n 100] [--device auto|cpu|cuda] [--out runs/moons]
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0):
 
 def main(steps: int = 200, n: int = 100, device: str | None = None,
          out: str | Path | None = "runs/moons", seed: int = 0, verbose: bool = True) -> dict:
-    device = device or ("cuda" if gg.cuda.is_available() else "cpu")
+    if device in (None, "auto"):
+        device = "cuda" if gg.cuda.is_available() else "cpu"
     gg.manual_seed(seed)
     Xn, yn = make_moons(n, seed=seed)
     X = gg.tensor(Xn, dtype=gg.float32, device=device)
@@ -82,8 +85,9 @@ def plot_boundary(model, X, y, path: Path, device) -> Path:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--device", default=None)
+    ap.add_argument("--n", type=int, default=100, help="number of points")
+    ap.add_argument("--device", default="auto", help="auto (the best), cpu, cuda or cuda:N")
     ap.add_argument("--out", default="runs/moons")
     a = ap.parse_args()
-    r = main(a.steps, device=a.device, out=a.out)
+    r = main(a.steps, a.n, device=a.device, out=a.out)
     print(f"training accuracy {r['accuracy'] * 100:.1f}%, boundary saved to {r['plot']}")

@@ -1,5 +1,6 @@
 """Every example runs at a reduced size, on every device, and its result is asserted."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import digits  # noqa: E402
 import manual_vs_auto  # noqa: E402
 import micrograd_mlp  # noqa: E402
 import moons  # noqa: E402
+
+from benchmarks import gpu_check  # noqa: E402
 
 
 def test_digits_trains_and_writes_plot_and_checkpoint(device, tmp_path):
@@ -62,3 +65,46 @@ def test_backprop_walkthrough(tmp_path, capsys):
     assert all(f"{{ {n} |" in dot for n in ("x1", "w1", "x1*w1", "n", "o"))
     assert np.diff(r["mlp"]["losses"][:5]).max() < 0.5 and r["mlp"]["losses"][-1] < 0.05
     assert "4. MLP" in capsys.readouterr().out
+
+
+# --- the command lines: the examples as make gpu-check runs them, and the digits demo ---------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(cmd, cwd):
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("name", [n for n, _, _ in gpu_check.EXAMPLES if n != "digits"])
+def test_example_command_line_at_its_gpu_check_size(name, tmp_path):
+    """The reduced-size command gpu-check runs with --device cuda, here with --device cpu."""
+    r = _run(gpu_check.example_command(name, "cpu"), tmp_path)
+    assert r.returncode == 0, r.stderr
+    pattern = next(p for n, _, p in gpu_check.EXAMPLES if n == name)
+    assert re.search(pattern, r.stdout), r.stdout[-2000:]
+    if name == "moons":
+        assert "training accuracy 100.0%" in r.stdout
+    if name == "backprop_walkthrough":
+        assert "(cpu)" in r.stdout
+
+
+def test_digits_command_line_checks_accuracy_only_when_asked(tmp_path):
+    script = str(ROOT / "examples" / "digits.py")
+    base = [sys.executable, script, "--epochs", "2", "--no-plot", "--out", str(tmp_path),
+            "--device", "cpu"]
+    r = _run(base + ["--min-accuracy", "0.999"], tmp_path)
+    assert r.returncode == 1
+    assert "is below --min-accuracy 0.999" in r.stderr
+    # not a terminal: one line per epoch, no progress bar
+    assert [line.split()[:2] for line in r.stdout.splitlines() if line.startswith("epoch")] == [
+        ["epoch", "1"], ["epoch", "2"]]
+    assert "\r" not in r.stdout + r.stderr and "it/s" not in r.stderr
+    acc = float(re.search(r"test accuracy: ([0-9.]+)", r.stdout).group(1))
+    r = _run(base + ["--min-accuracy", str(acc - 0.01)], tmp_path)  # the same run passes it
+    assert r.returncode == 0, r.stderr
+    assert f"test accuracy: {acc:.4f}" in r.stdout
