@@ -1,6 +1,6 @@
 """``gpugrad.nn``: Modules, layers, losses, initialisers and the functional API."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     GELU,
     MLP,
@@ -22,5 +22,5 @@ from .module import Module, Parameter
 __all__ = [
     "GELU", "MLP", "CrossEntropyLoss", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear",
     "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
 ]
