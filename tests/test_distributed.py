@@ -214,6 +214,18 @@ def test_one_failing_rank_ends_every_rank():
     assert "rank 1 fails on purpose" in log
 
 
+@needs_mpi
+def test_ddp_digits_example_reaches_the_accuracy_of_one_process():
+    pytest.importorskip("sklearn")
+    acc = {}
+    for n in (1, 2):
+        rc, log = launch([str(ROOT / "examples" / "ddp_digits.py"), "--epochs", "4", "--hidden",
+                          "64", "--min-accuracy", "0.9"], n=n)
+        assert rc == 0, log[-3000:]
+        acc[n] = float(re.search(rf"processes: {n} .*test accuracy: ([0-9.]+)", log).group(1))
+    assert abs(acc[2] - acc[1]) <= 0.03, acc
+
+
 def test_launcher_command_and_arguments():
     from gpugrad.distributed import run
 
