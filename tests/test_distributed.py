@@ -203,6 +203,41 @@ def test_ddp_no_sync_accumulates_then_averages(device, tmp_path_factory):
             np.testing.assert_array_equal(res[f"nosync_param_{i}"], ranks[0][f"nosync_param_{i}"])
 
 
+def _two_heads_reference(ranks, device, use_b, penalty=0.0):
+    """Per rank, the gradients one process computes for that rank's micro-batch."""
+    mod = _script_module("ddp_train")
+    net = mod.TwoHeads().to(device)
+    with gg.no_grad():
+        for i, p in enumerate(net.parameters()):
+            p.copy_(gg.tensor(ranks[0][f"two_heads_param_{i}"], device=device))
+    return [mod.two_heads_grads(net, net, r, device, use_b(r), penalty) for r in range(len(ranks))]
+
+
+def test_ddp_unused_parameters(device, tmp_path_factory):
+    world, ranks = ddp_results(device, tmp_path_factory)
+    for res in ranks:
+        assert "3 parameter(s) received no gradient" not in str(res["unused_error"])
+        assert "2 parameter(s) received no gradient" in str(res["unused_error"])
+        assert "find_unused_parameters=True" in str(res["unused_error"])
+    # find_unused_parameters=True, head b used on rank 1 only: rank 0 adds zeros for it
+    per_rank = _two_heads_reference(ranks, device, use_b=lambda r: r == 1)
+    for i in range(6):
+        want = sum(g[i] for g in per_rank) / world
+        for res in ranks:
+            np.testing.assert_allclose(res[f"unused_{i}"], want, rtol=0, atol=1e-12)
+    if world > 1:
+        assert np.abs(ranks[0]["unused_4"]).max() > 1e-3  # head b's weight: half of rank 1's
+
+
+def test_ddp_gradient_from_outside_the_forward_is_kept(device, tmp_path_factory):
+    world, ranks = ddp_results(device, tmp_path_factory)
+    per_rank = _two_heads_reference(ranks, device, use_b=lambda r: True, penalty=0.3)
+    for i in range(6):
+        want = sum(g[i] for g in per_rank) / world  # the penalty is the same on every rank
+        for res in ranks:
+            np.testing.assert_allclose(res[f"penalty_{i}"], want, rtol=0, atol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------
 # Failure handling and the launcher.
 

@@ -50,14 +50,14 @@ class NCCLBackend:
         key = (dtype.kind, dtype.itemsize)
         if key not in table:
             raise TypeError(f"the nccl backend cannot carry {dtype} tensors")
-        return table[key]
+        return int(table[key])
 
     def _op(self, op: str, is_bool: bool) -> int:
         nc = self.nccl
         if is_bool:
-            return nc.NCCL_MAX if op in ("sum", "max") else nc.NCCL_MIN
-        return {"sum": nc.NCCL_SUM, "avg": nc.NCCL_SUM, "product": nc.NCCL_PROD,
-                "max": nc.NCCL_MAX, "min": nc.NCCL_MIN}[op]
+            return int(nc.NCCL_MAX if op in ("sum", "max") else nc.NCCL_MIN)
+        return int({"sum": nc.NCCL_SUM, "avg": nc.NCCL_SUM, "product": nc.NCCL_PROD,
+                    "max": nc.NCCL_MAX, "min": nc.NCCL_MIN}[op])
 
     def _wire(self, a: Any) -> Any:
         if a.device.id != self.device_id:

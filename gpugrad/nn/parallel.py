@@ -129,6 +129,7 @@ class _Reducer:
             seg = self._segment(i)
             prev = _storage.grad_array(p)
             seg[...] = 0 if prev is None else prev
+            _storage.set_grad_array(p, None)
             self.missing[self.slot[i][0]] -= 1
         self._launch_full()
         for work in self.works:
@@ -167,7 +168,8 @@ class _Ready(Function):
 
     def backward(self, gy: Any) -> tuple[Any, Any]:
         z = self.reducer.mark_ready(self.index, gy)
-        return z, self.xp.zeros((), dtype=self.xp.float32)  # the token is a float32 scalar
+        xp = _storage.xp_of(gy)
+        return z, xp.zeros((), dtype=xp.float32)  # the token is a float32 scalar
 
 
 class DistributedDataParallel(Module):

@@ -89,6 +89,32 @@ def no_sync_grads(ddp, net, rank: int, device: str) -> list[np.ndarray]:
     return [p.grad.numpy() for p in net.parameters()]
 
 
+class TwoHeads(gg.nn.Module):
+    """A trunk and two heads; the forward uses head ``b`` only when asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trunk = gg.nn.Linear(FEATURES, 8).double()
+        self.a = gg.nn.Linear(8, CLASSES).double()
+        self.b = gg.nn.Linear(8, CLASSES).double()
+
+    def forward(self, x, use_b: bool = False):
+        h = self.trunk(x).tanh()
+        return self.a(h) + self.b(h) if use_b else self.a(h)
+
+
+def two_heads_grads(run, net, rank: int, device: str, use_b: bool, penalty: float = 0.0):
+    """Gradients of one backward of rank ``rank``'s first micro-batch (plus ``penalty`` times
+    half the parameters' squared norm, a path outside the wrapped forward)."""
+    net.zero_grad()
+    xb, yb = micro_batches(rank, device)[0]
+    loss = F.cross_entropy(run(xb, use_b=use_b), yb)
+    if penalty:
+        loss = loss + penalty * 0.5 * sum((p * p).sum() for p in net.parameters())
+    loss.backward()
+    return [np.zeros(p.shape) if p.grad is None else p.grad.numpy() for p in net.parameters()]
+
+
 def main() -> None:
     import gpugrad.distributed as dist
     from gpugrad.nn.parallel import DistributedDataParallel
@@ -115,7 +141,21 @@ def main() -> None:
         out[f"nosync_{i}"] = g
     for i, p in enumerate(net.parameters()):
         out[f"nosync_param_{i}"] = p.numpy()
-    out["buckets"] = np.array([len(b.indices) for b in ddp._reducer.buckets])
+    gg.manual_seed(100 + rank)
+    net = TwoHeads().to(a.device)
+    strict = DistributedDataParallel(net)
+    try:  # head b unused on every rank
+        two_heads_grads(strict, net, rank, a.device, use_b=False)
+        out["unused_error"] = "no error"
+    except RuntimeError as e:
+        out["unused_error"] = str(e)
+    for i, g in enumerate(two_heads_grads(strict, net, rank, a.device, True, penalty=0.3)):
+        out[f"penalty_{i}"] = g  # the wrapper is still usable after the error
+    lenient = DistributedDataParallel(net, find_unused_parameters=True, bucket_cap_mb=0.0002)
+    for i, g in enumerate(two_heads_grads(lenient, net, rank, a.device, use_b=rank == 1)):
+        out[f"unused_{i}"] = g  # head b used on rank 1 only
+    for i, p in enumerate(net.parameters()):
+        out[f"two_heads_param_{i}"] = p.numpy()
     np.savez(Path(a.out) / f"rank{rank}.npz", **out)
     dist.destroy_process_group()
 
