@@ -56,14 +56,20 @@ class Work:
         if timeout is not None:
             raise NotImplementedError("Work.wait(timeout=...) is not supported")
         self._request.wait()
-        done, self._done = self._done, []
-        for t in done:
-            _storage.written(t)
+        self._written()
         return True
 
     def is_completed(self) -> bool:
-        """Whether ``wait()`` would return at once."""
-        return not self._done or self._request.test()
+        """Whether the collective has finished (its result is then in the tensors)."""
+        if not self._request.test():
+            return False
+        self._written()
+        return True
+
+    def _written(self) -> None:
+        done, self._done = self._done, []
+        for t in done:
+            _storage.written(t)
 
 
 class ProcessGroup:

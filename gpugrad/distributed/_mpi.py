@@ -39,7 +39,11 @@ class Request:
             step()
 
     def test(self) -> bool:
-        return self.pending is None or bool(self.pending.Test())
+        """Whether the collective has finished; if so, its finishing steps have run."""
+        if self.pending is not None and not self.pending.Test():
+            return False
+        self.wait()
+        return True
 
 
 def _wire(a: np.ndarray) -> tuple[np.ndarray, list[Callable[[], None]]]:
