@@ -4,7 +4,8 @@ It runs ``mpiexec -n N python -m mpi4py train.py [args]`` with the ``mpiexec`` t
 this Python (the MPICH wheel's, matching mpi4py's MPI library), falling back to the one on PATH.
 ``python -m mpi4py`` makes an uncaught exception in any process abort them all, so one failing
 rank ends the job within seconds with a non-zero status. The workers import the same gpugrad as
-the launcher. Options after the script name go to the script.
+the launcher (run from a checkout, it is put on their PYTHONPATH). Options after the script name
+go to the script.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     except (RuntimeError, ValueError) as e:
         ap.error(str(e))
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])  # the directory holding this gpugrad
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    root = Path(__file__).resolve().parents[2]  # the directory holding this gpugrad
+    if root.name not in ("site-packages", "dist-packages"):  # a checkout: workers need it too
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p)
     sys.stdout.flush()
     os.execve(cmd[0], cmd, env)
 
