@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP = $(VENV)/.installed-$(1)
 
-.PHONY: test demo bench lint clean check-cuda-sources gpu-check
+.PHONY: test demo bench lint clean check-cuda-sources gpu-check docs
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,19 @@ $(call STAMP,cuda-check): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[cuda-check]"
 	touch $@
 
-## make test: install the test extra and run the whole suite in parallel, then ruff.
+$(call STAMP,docs): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+## make test: install the test extra and run the whole suite in parallel, then ruff and mypy.
 test: $(call STAMP,test)
 	$(PY) -m pytest -n auto -q
 	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+## make docs: the API reference (mkdocs-material + mkdocstrings) in site/, warnings as errors.
+docs: $(call STAMP,docs)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 
 ## make demo: the main job, training an MLP on the digits data set.
 demo: $(call STAMP,examples)
@@ -50,4 +59,4 @@ lint: $(call STAMP,test)
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .mypy_cache

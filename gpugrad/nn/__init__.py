@@ -1,6 +1,6 @@
 """``gpugrad.nn``: Modules, layers, losses, initialisers and the functional API."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     ELU,
     Hardtanh,
@@ -52,5 +52,5 @@ __all__ = [
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "PReLU", "Parameter", "ParameterDict",
     "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
     "Softmin", "Softplus", "Softsign", "Tanh", "Unflatten", "UninitializedParameter",
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
 ]

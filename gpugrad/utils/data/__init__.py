@@ -1,5 +1,6 @@
 """``gpugrad.utils.data``: datasets, samplers, collation and the DataLoader, as in PyTorch."""
 
+from ...distributed.sampler import DistributedSampler
 from ._worker import WorkerInfo, get_worker_info
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
@@ -23,6 +24,7 @@ from .sampler import (
 )
 
 __all__ = [
+    "DistributedSampler",
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
     "RandomSampler", "Sampler", "SequentialSampler", "StackDataset", "Subset",
     "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler", "WorkerInfo",
