@@ -12,6 +12,7 @@ Arguments follow CuPy's order: inputs, then outputs. Kernels named ``*_update`` 
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from collections.abc import Callable
@@ -218,28 +219,46 @@ def _softsign_bwd(x, gy):
     return np.divide(gy, t, out=t)
 
 
-def _bias_inplace(act):
-    """Twin of ``bias_<act>`` for activations whose backward reads y: z <- act(z + b)."""
+def _named(names, args, kwargs):
+    """The arguments of a twin by parameter name (CuPy's order: inputs, then outputs)."""
+    a = dict(zip(names, args))
+    a.update(kwargs)
+    return a
 
-    def twin(b, *rest):
-        *params, z = rest
-        z += b
-        act(z, *params, out=z)
+
+def _signed(twin, names):
+    """Give a ``*args`` twin the signature of its row (inputs, then outputs)."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    twin.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names])
+    return twin
+
+
+def _bias_inplace(act, params=()):
+    """Twin of ``bias_<act>`` for activations whose backward reads y: z <- act(z + b)."""
+    names = ("b", *params, "z")
+
+    def twin(*args, **kwargs):
+        a = _named(names, args, kwargs)
+        z = a["z"]
+        z += a["b"]
+        act(z, *[a[p] for p in params], out=z)
         return z
 
-    return twin
+    return _signed(twin, names)
 
 
-def _bias_saving_x(act):
+def _bias_saving_x(act, params=()):
     """Twin of ``bias_<act>`` for activations whose backward reads x: z <- z + b, y <- act(z)."""
+    names = ("b", *params, "z", "y")
 
-    def twin(b, *rest):
-        *params, z, y = rest
-        z += b
-        act(z, *params, out=y)
+    def twin(*args, **kwargs):
+        a = _named(names, args, kwargs)
+        z, y = a["z"], a["y"]
+        z += a["b"]
+        act(z, *[a[p] for p in params], out=y)
         return z, y
 
-    return twin
+    return _signed(twin, names)
 
 
 def _softmax_xent_bwd(x, lse, t, scale, eps, ncls):
@@ -357,7 +376,9 @@ def _rmsprop_twin(momentum: bool, centered: bool):
         _rmsprop_update(g, lr, alpha, eps, wd, mom, p, v, buf, gavg)
         return (p, v, *bufs)
 
-    return twin
+    names = ["g", "lr", "alpha", "eps", "wd", *(["momentum"] if momentum else []), "p", "v",
+             *(["buf"] if momentum else []), *(["gavg"] if centered else [])]
+    return _signed(twin, names)
 
 
 def _adagrad_update(g, clr, wd, eps, p, acc):
@@ -416,11 +437,11 @@ class Activation:
         if self.saves_output:  # backward needs only y: write act(z + b) over z
             rows.append(Kernel(f"bias_{n}", "T b" + pdecl, "T z",
                                f"z = (T)gg::{n}_fwd<C>((C)z + (C)b{pargs});",
-                               _bias_inplace(self.fwd)))
+                               _bias_inplace(self.fwd, self.params)))
         else:  # backward needs x = z + b: keep it in z, return y beside it
             rows.append(Kernel(f"bias_{n}", "T b" + pdecl, "T z, T y",
                                f"C x = (C)z + (C)b; z = (T)x; y = (T)gg::{n}_fwd<C>(x{pargs});",
-                               _bias_saving_x(self.fwd)))
+                               _bias_saving_x(self.fwd, self.params)))
         return rows
 
 
