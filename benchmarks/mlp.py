@@ -126,7 +126,8 @@ def floor_step(sizes, batch, device):
     return step
 
 
-def torch_step(sizes, batch, device):
+def _torch_setup(sizes, batch, device):
+    """PyTorch's model (the same weights as the others), data, SGD and loss on ``device``."""
     import torch
 
     x, y, layers = _data(sizes, batch)
@@ -139,8 +140,11 @@ def torch_step(sizes, batch, device):
         mods += [lin] + ([torch.nn.ReLU()] if i < len(layers) - 1 else [])
     model = torch.nn.Sequential(*mods).to(device)
     xt, yt = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    lossf = torch.nn.CrossEntropyLoss()
+    return model, xt, yt, torch.optim.SGD(model.parameters(), lr=LR), torch.nn.CrossEntropyLoss()
+
+
+def torch_step(sizes, batch, device):
+    model, xt, yt, opt, lossf = _torch_setup(sizes, batch, device)
 
     def step():
         opt.zero_grad()
@@ -156,18 +160,7 @@ def torch_graph_step(sizes, batch, device):
     """PyTorch's step captured as one CUDA graph: warm-up on a side stream, capture, replay."""
     import torch
 
-    x, y, layers = _data(sizes, batch)
-    mods = []
-    for i, (w, b) in enumerate(layers):
-        lin = torch.nn.Linear(w.shape[1], w.shape[0])
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(w))
-            lin.bias.copy_(torch.from_numpy(b))
-        mods += [lin] + ([torch.nn.ReLU()] if i < len(layers) - 1 else [])
-    model = torch.nn.Sequential(*mods).to(device)
-    static_x, static_y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    lossf = torch.nn.CrossEntropyLoss()
+    model, static_x, static_y, opt, lossf = _torch_setup(sizes, batch, device)
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):

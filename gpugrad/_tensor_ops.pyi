@@ -42,20 +42,20 @@ class TensorOps:
         """``input > other``, elementwise, as a bool tensor."""
         ...
 
-    def __iadd__(self, other: TensorOrNumber) -> Tensor:
-        """``self += other``."""
+    def __iadd__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """In place: ``input += alpha * other``."""
         ...
 
     def __imul__(self, other: TensorOrNumber) -> Tensor:
-        """``self *= other``."""
+        """In place: ``input *= other``."""
         ...
 
-    def __isub__(self, other: TensorOrNumber) -> Tensor:
-        """``self -= other``."""
+    def __isub__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """In place: ``input -= alpha * other``."""
         ...
 
     def __itruediv__(self, other: TensorOrNumber) -> Tensor:
-        """``self /= other``."""
+        """In place: ``input /= other``."""
         ...
 
     def __le__(self, other: TensorOrNumber) -> Tensor:

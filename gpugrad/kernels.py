@@ -292,7 +292,8 @@ def _sgd_plain_update(g, lr, wd, p):
     return p
 
 
-def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v):
+def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v, vmax=None):
+    """Adam/AdamW; with ``vmax`` (the amsgrad row) the denominator uses max(v) over steps."""
     if wd:
         if decoupled:
             p *= 1.0 - lr * wd
@@ -305,36 +306,15 @@ def _adam_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v
     t *= 1.0 - beta2
     v *= beta2
     v += t
-    np.sqrt(v, out=t)
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+    np.sqrt(v if vmax is None else vmax, out=t)
     t /= bc2_sqrt
     t += eps
     np.divide(m, t, out=t)
     t *= lr / bc1
     p -= t
-    return p, m, v
-
-
-def _adam_amsgrad_update(g, lr, beta1, beta2, eps, wd, bc1, bc2_sqrt, decoupled, p, m, v, vmax):
-    if wd:
-        if decoupled:
-            p *= 1.0 - lr * wd
-        else:
-            g = g + wd * p
-    m *= beta1
-    t = g * (1.0 - beta1)
-    m += t
-    np.multiply(g, g, out=t)
-    t *= 1.0 - beta2
-    v *= beta2
-    v += t
-    np.maximum(vmax, v, out=vmax)
-    np.sqrt(vmax, out=t)
-    t /= bc2_sqrt
-    t += eps
-    np.divide(m, t, out=t)
-    t *= lr / bc1
-    p -= t
-    return p, m, v, vmax
+    return (p, m, v) if vmax is None else (p, m, v, vmax)
 
 
 def _rmsprop_update(g, lr, alpha, eps, wd, momentum, p, v, buf, gavg):
@@ -482,7 +462,7 @@ _ROWS = [
            "T p, T m, T v, T vmax",
            "C pp = (C)p, mm = (C)m, vv = (C)v, vx = (C)vmax; gg::adam_amsgrad_update<C>(pp, mm,"
            " vv, vx, (C)g, (C)lr, (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt,"
-           " decoupled); p = (T)pp; m = (T)mm; v = (T)vv; vmax = (T)vx;", _adam_amsgrad_update),
+           " decoupled); p = (T)pp; m = (T)mm; v = (T)vv; vmax = (T)vx;", _adam_update),
     *[Kernel(f"rmsprop{'_centered' * c}{'_momentum' * m}_update",
              "T g, T lr, T alpha, T eps, T wd" + ", T momentum" * m,
              "T p, T v" + ", T buf" * m + ", T gavg" * c,

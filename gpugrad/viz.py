@@ -27,7 +27,8 @@ class _Ids:
     text on every run: no memory addresses)."""
 
     def __init__(self, prefix: str) -> None:
-        self.prefix, self.ids = prefix, {}  # type: ignore[var-annotated]
+        self.prefix = prefix
+        self.ids: dict[int, int] = {}
 
     def __call__(self, obj: object) -> str:
         return self.prefix + str(self.ids.setdefault(id(obj), len(self.ids)))

@@ -51,15 +51,6 @@ def _op_class(spec: K.Activation) -> type[Activation]:
 OPS: dict[str, type[Activation]] = {n: _op_class(s) for n, s in K.ACTIVATIONS.items()}
 
 
-def activation(input: Tensor, name: str, *params: float) -> Tensor:
-    """Apply the fused activation ``name`` (a key of ``kernels.ACTIVATIONS``)."""
-    try:
-        op = OPS[name]
-    except KeyError:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(OPS)}") from None
-    return op.apply(input, *params)
-
-
 @method()
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent, elementwise."""

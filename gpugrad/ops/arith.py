@@ -198,12 +198,10 @@ def _inplace(self: Tensor, op, ufunc, other: TensorOrNumber) -> Tensor:
     op's result (the graph node then produces ``self``)."""
     other_grad = isinstance(other, Tensor) and other._requires_grad
     if self._data.dtype.kind != "f" and (
-            isinstance(other, float) or isinstance(other, Tensor) and other.is_floating_point()):
+            ufunc is np.true_divide or isinstance(other, float)
+            or isinstance(other, Tensor) and other.is_floating_point()):
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{self.dtype.name} (in-place {ufunc.__name__} on an integer tensor)")
-    if ufunc is np.true_divide and self._data.dtype.kind != "f":
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{self.dtype.name} (in-place true division of an integer tensor)")
     if (self._requires_grad or other_grad) and _ag.is_grad_enabled():
         self._check_inplace_leaf()
         out = op(self, other)
@@ -232,49 +230,25 @@ def _inplace(self: Tensor, op, ufunc, other: TensorOrNumber) -> Tensor:
     return self
 
 
-@method("__iadd__")
-def _iadd(self: Tensor, other: TensorOrNumber) -> Tensor:
-    """``self += other``."""
-    return _inplace(self, add, np.add, other)
-
-
-@method("__isub__")
-def _isub(self: Tensor, other: TensorOrNumber) -> Tensor:
-    """``self -= other``."""
-    return _inplace(self, sub, np.subtract, other)
-
-
-@method("__imul__")
-def _imul(self: Tensor, other: TensorOrNumber) -> Tensor:
-    """``self *= other``."""
-    return _inplace(self, mul, np.multiply, other)
-
-
-@method("__itruediv__")
-def _itruediv(self: Tensor, other: TensorOrNumber) -> Tensor:
-    """``self /= other``."""
-    return _inplace(self, div, np.true_divide, other)
-
-
-@method()
+@method("add_", "__iadd__")
 def add_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """In place: ``input += alpha * other``."""
     return _inplace(input, add, np.add, other if alpha == 1 else other * alpha)
 
 
-@method()
+@method("sub_", "__isub__")
 def sub_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """In place: ``input -= alpha * other``."""
     return _inplace(input, sub, np.subtract, other if alpha == 1 else other * alpha)
 
 
-@method()
+@method("mul_", "__imul__")
 def mul_(input: Tensor, other: TensorOrNumber) -> Tensor:
     """In place: ``input *= other``."""
     return _inplace(input, mul, np.multiply, other)
 
 
-@method()
+@method("div_", "__itruediv__")
 def div_(input: Tensor, other: TensorOrNumber) -> Tensor:
     """In place: ``input /= other``."""
     return _inplace(input, div, np.true_divide, other)

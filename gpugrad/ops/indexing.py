@@ -31,12 +31,11 @@ class Index(Function):
         return (g,)
 
 
-class Gather(Function):
-    """``x[key]`` where key holds integer or boolean arrays: repeated indices accumulate."""
+class Gather(Index):
+    """``x[key]`` where key holds integer or boolean arrays: a copy; repeated indices
+    accumulate in backward."""
 
-    def forward(self, x, key):
-        self.key = key
-        return x[key]
+    is_view = False
 
     def backward(self, gy):
         shape, dt = self.meta[0]
