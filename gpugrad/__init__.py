@@ -7,7 +7,6 @@ come from ``gpugrad.ops``' modules, each of which lists its public names in ``__
 from ._version import __version__ as __version__
 from . import cuda as cuda
 from ._device import Device as device
-from .autograd import Function as Function
 from .autograd import enable_grad as enable_grad
 from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import no_grad as no_grad

@@ -1,6 +1,6 @@
-"""Reverse-mode autograd: grad mode, ``Function`` (one graph node per op), and the backward pass.
+"""Reverse-mode autograd: grad mode, ``Op`` (one graph node per op), and the backward pass.
 
-A node (an instance of a Function subclass) is created by ``Function.apply`` for every op whose
+A node (an instance of a Op subclass) is created by ``Op.apply`` for every op whose
 inputs require grad. It holds the edges to its inputs' nodes (``next_fns``), the shapes and
 dtypes of those inputs, and whatever its forward saved on ``self`` for backward. Leaves that
 require grad are reached through an ``AccumulateGrad`` node cached on the leaf.
@@ -155,10 +155,10 @@ class TensorBase:
 
 
 # ---------------------------------------------------------------------------------------------
-# Function: one op, forward and backward side by side.
+# Op: one op, forward and backward side by side.
 
 
-class Function:
+class Op:
     """Base of every differentiable op.
 
     Subclasses write ``forward(self, *arrays, **kw) -> array`` and

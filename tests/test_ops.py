@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gpugrad as gg
-from gpugrad.autograd import AccumulateGrad, Function
+from gpugrad.autograd import AccumulateGrad, Op
 
 from .conftest import host
 from .optable import CASES, NOT_IN_TABLE
@@ -84,7 +84,7 @@ def test_cuda_float32_matches_cpu(case):
 
 def _op_classes():
     """Every concrete op class in gpugrad.ops (Activation is the shared base of five)."""
-    found, todo = set(), list(Function.__subclasses__())
+    found, todo = set(), list(Op.__subclasses__())
     while todo:
         c = todo.pop()
         todo.extend(c.__subclasses__())

@@ -10,7 +10,7 @@ import pytest
 
 import gpugrad as gg
 from gpugrad import Value
-from gpugrad.autograd import Function
+from gpugrad.autograd import Op
 
 
 class Dual:
@@ -225,7 +225,7 @@ def test_draw_dot_builds_a_digraph(monkeypatch):
 # --- gradcheck -------------------------------------------------------------------------------
 
 
-class WrongSquare(Function):
+class WrongSquare(Op):
     """x**2 with a deliberately wrong backward (forgets the factor 2)."""
 
     saved_inputs = (0,)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .. import distributed as dist
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Op, is_grad_enabled
 from ..creation import zeros
 from ..distributed import _storage
 from ..dtypes import float32
@@ -144,7 +144,7 @@ class _Reducer:
         self._reset()
 
 
-class _Token(Function):
+class _Token(Op):
     """Identity on a 0-d anchor; its backward runs after every ``_Ready`` node: it ends the
     reduction."""
 
@@ -157,7 +157,7 @@ class _Token(Function):
         return (gy * 0,)
 
 
-class _Ready(Function):
+class _Ready(Op):
     """Identity on a parameter; its backward runs when the parameter's gradient is complete."""
 
     is_view = True

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from .. import kernels as K
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
 __all__ = ["tanh", "sigmoid", "relu"]
 
 
-class Activation(Function):
+class Activation(Op):
     """Base of the fused activation ops; ``spec`` is the activation's record.
 
     Saves y where backward needs only the output (tanh, sigmoid, relu), else x.
@@ -88,7 +88,7 @@ def softsign(input: Tensor) -> Tensor:
     return OPS["softsign"].apply(input)
 
 
-class Softplus(Function):
+class Softplus(Op):
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold (PyTorch's definition)."""
 
     saved_inputs = (0,)

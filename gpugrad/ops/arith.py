@@ -15,7 +15,7 @@ import numpy as np
 from .. import _device as _dev
 from .. import autograd as _ag
 from .._typing import Number, TensorOrNumber
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .convert import Cast
@@ -24,7 +24,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "neg", "negative"]
 
 
-class Add(Function):
+class Add(Op):
     def forward(self, a, b):
         return a + b
 
@@ -32,7 +32,7 @@ class Add(Function):
         return gy, gy
 
 
-class Sub(Function):
+class Sub(Op):
     def forward(self, a, b):
         return a - b
 
@@ -40,7 +40,7 @@ class Sub(Function):
         return gy, (-gy if self.needs[1] else None)
 
 
-class Mul(Function):
+class Mul(Op):
     saved_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -52,7 +52,7 @@ class Mul(Function):
         return (gy * self.b if n[0] else None), (gy * self.a if n[1] else None)
 
 
-class Div(Function):
+class Div(Op):
     saved_inputs = (1,)
     saved_output = True
 
@@ -70,7 +70,7 @@ def _log(a, xp):
     return math.log(a) if isinstance(a, (int, float)) else xp.log(a)
 
 
-class Pow(Function):
+class Pow(Op):
     saved_inputs = (0, 1)
     saved_output = True
 
@@ -98,7 +98,7 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Op):
     def forward(self, x):
         return -x
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _device as _dev
 from .._typing import Number, TensorOrNumber
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
@@ -16,7 +16,7 @@ __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le
            "isclose", "allclose", "equal"]
 
 
-class Clamp(Function):
+class Clamp(Op):
     saved_inputs = (0,)
 
     def forward(self, x, min=None, max=None):  # noqa: A002  (PyTorch's names)
@@ -33,7 +33,7 @@ class Clamp(Function):
         return (gy if mask is None else gy * mask,)
 
 
-class Maximum(Function):
+class Maximum(Op):
     """Elementwise max; at ties the gradient is split evenly (as PyTorch does)."""
 
     saved_inputs = (0, 1)
@@ -54,7 +54,7 @@ class Minimum(Maximum):
     pick = staticmethod(np.less)
 
 
-class Where(Function):
+class Where(Op):
     saved_inputs = (0,)
 
     def forward(self, cond, a, b):

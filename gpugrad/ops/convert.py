@@ -9,14 +9,14 @@ import numpy as np
 from .. import _device as _dev
 from .. import dtypes as _dt
 from .._typing import DeviceLike
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
 __all__ = ["clone"]
 
 
-class Cast(Function):
+class Cast(Op):
     """A dtype conversion; the engine casts the gradient back to the input's dtype."""
 
     def forward(self, x, dtype):
@@ -26,7 +26,7 @@ class Cast(Function):
         return (gy,)
 
 
-class Clone(Function):
+class Clone(Op):
     def forward(self, x):
         return x.copy()
 
@@ -34,7 +34,7 @@ class Clone(Function):
         return (gy,)
 
 
-class ToDevice(Function):
+class ToDevice(Op):
     """A copy to another device; the gradient goes back to the source device."""
 
     def forward(self, x, device):

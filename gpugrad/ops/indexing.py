@@ -8,14 +8,14 @@ import numpy as np
 
 from .. import _device as _dev
 from .. import autograd as _ag
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
 __all__: list[str] = []
 
 
-class Index(Function):
+class Index(Op):
     """``x[key]`` with ints, slices, None and Ellipsis: a view; backward assigns into zeros."""
 
     is_view = True

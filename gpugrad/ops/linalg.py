@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
 __all__ = ["matmul"]
 
 
-class MatMul(Function):
+class MatMul(Op):
     saved_inputs = (0, 1)
 
     def forward(self, a, b):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _device as _dev
 from .. import kernels as K
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .reduce import norm_dims
@@ -27,7 +27,7 @@ def _lse(xp, x, axis):
     return s
 
 
-class Softmax(Function):
+class Softmax(Op):
     saved_output = True
 
     def forward(self, x, dim):
@@ -43,7 +43,7 @@ class Softmax(Function):
         return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     saved_output = True
 
     def forward(self, x, dim):
@@ -55,7 +55,7 @@ class LogSoftmax(Function):
         return (gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True),)
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """Softmax + negative log-likelihood in one stable op, over logits (N, C) and classes (N,).
 
     Forward keeps the rows' log-sum-exp; backward is one fused pass
@@ -99,7 +99,7 @@ class CrossEntropy(Function):
         return (K.TABLE["softmax_xent_bwd"](self.x, self.lse, self.t, scale, self.eps, self.c),)
 
 
-class Linear(Function):
+class Linear(Op):
     """``x @ weight.T + bias`` over the last axis of x, in one node."""
 
     saved_inputs = (0, 1)
@@ -130,7 +130,7 @@ def _linear_grads(node, g2):
     return gx, gw, gb
 
 
-class LinearAct(Function):
+class LinearAct(Op):
     """``act(x @ weight.T + bias)``: the hidden layer of an MLP, bias-add and activation fused.
 
     ``act`` names a record of ``kernels.ACTIVATIONS``; ``params`` are its extra parameters

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _device as _dev
 from .._typing import DimLike
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .compare import maximum, minimum
@@ -55,7 +55,7 @@ def _kept(gy, shape, axes, keepdim):
     return gy.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
 
-class Sum(Function):
+class Sum(Op):
     def forward(self, x, dim=None, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
@@ -66,7 +66,7 @@ class Sum(Function):
         return (_expand(self.xp, _kept(gy, shape, self.axes, self.keepdim), shape),)
 
 
-class Mean(Function):
+class Mean(Op):
     def forward(self, x, dim=None, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
@@ -79,7 +79,7 @@ class Mean(Function):
         return (_expand(self.xp, g, shape),)
 
 
-class Var(Function):
+class Var(Op):
     """Variance with Bessel's correction ``correction`` (1: unbiased, PyTorch's default)."""
 
     def forward(self, x, dim=None, correction=1, keepdim=False):
@@ -118,7 +118,7 @@ class Std(Var):
         return (g.astype(self.diff.dtype, copy=False),)
 
 
-class AMax(Function):
+class AMax(Op):
     """Max over ``dim`` (all by default); ties share the gradient evenly."""
 
     saved_inputs = (0,)
@@ -150,7 +150,7 @@ class AMin(AMax):
     largest = False
 
 
-class MaxDim(Function):
+class MaxDim(Op):
     """The values of ``max(dim)``; the indices come from ``argmax`` and carry no gradient."""
 
     largest = True
@@ -179,7 +179,7 @@ class MinDim(MaxDim):
     largest = False
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
     saved_inputs = (0,)
     saved_output = True
 

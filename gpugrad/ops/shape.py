@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import ShapeLike
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method, tensor_property
 from .reduce import norm_dims
@@ -18,7 +18,7 @@ __all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "squee
            "unsqueeze", "broadcast_to", "cat", "concat", "concatenate", "stack"]
 
 
-class Reshape(Function):
+class Reshape(Op):
     is_view = True
 
     def forward(self, x, shape):
@@ -28,7 +28,7 @@ class Reshape(Function):
         return (gy.reshape(self.meta[0][0]),)
 
 
-class Permute(Function):
+class Permute(Op):
     is_view = True
 
     def forward(self, x, dims):
@@ -39,7 +39,7 @@ class Permute(Function):
         return (gy.transpose(np.argsort(self.dims)),)
 
 
-class Expand(Function):
+class Expand(Op):
     """broadcast_to / expand: the engine sums the gradient back to the input's shape."""
 
     is_view = True
@@ -51,7 +51,7 @@ class Expand(Function):
         return (gy,)
 
 
-class Cat(Function):
+class Cat(Op):
     def forward(self, *xs, dim=0):
         self.dim = dim
         self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
@@ -61,7 +61,7 @@ class Cat(Function):
         return tuple(self.xp.split(gy, self.bounds, axis=self.dim))
 
 
-class Stack(Function):
+class Stack(Op):
     def forward(self, *xs, dim=0):
         self.dim = dim
         return self.xp.stack(xs, axis=dim)

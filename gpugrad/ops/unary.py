@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
 __all__ = ["abs", "absolute", "exp", "log", "sqrt", "sin", "cos", "log1p", "expm1"]
 
 
-class Abs(Function):
+class Abs(Op):
     saved_inputs = (0,)
 
     def forward(self, x):
@@ -26,7 +26,7 @@ class Abs(Function):
         return (gy * self.xp.sign(self.x),)
 
 
-class Exp(Function):
+class Exp(Op):
     saved_output = True
 
     def forward(self, x):
@@ -37,7 +37,7 @@ class Exp(Function):
         return (gy * self.y,)
 
 
-class Log(Function):
+class Log(Op):
     saved_inputs = (0,)
 
     def forward(self, x):
@@ -49,7 +49,7 @@ class Log(Function):
         return (gy / self.x,)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     saved_output = True
 
     def forward(self, x):
@@ -62,7 +62,7 @@ class Sqrt(Function):
             return (gy / (2.0 * self.y),)
 
 
-class Sin(Function):
+class Sin(Op):
     saved_inputs = (0,)
 
     def forward(self, x):
@@ -73,7 +73,7 @@ class Sin(Function):
         return (gy * self.xp.cos(self.x),)
 
 
-class Cos(Function):
+class Cos(Op):
     saved_inputs = (0,)
 
     def forward(self, x):
@@ -84,7 +84,7 @@ class Cos(Function):
         return (-gy * self.xp.sin(self.x),)
 
 
-class Log1p(Function):
+class Log1p(Op):
     """log(1 + x), accurate for small x; d/dx = 1 / (1 + x)."""
 
     saved_inputs = (0,)
@@ -98,7 +98,7 @@ class Log1p(Function):
         return (gy / (self.x + 1.0),)
 
 
-class Expm1(Function):
+class Expm1(Op):
     """exp(x) - 1, accurate for small x; d/dx = exp(x) = y + 1."""
 
     saved_output = True
