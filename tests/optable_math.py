@@ -1,0 +1,5 @@
+"""Op-table rows for the math ops (merged into ``optable.CASES``); same ``Case`` fields."""
+
+from .optable import Case  # noqa: F401  (rows are Case(...))
+
+CASES: list = []
