@@ -18,6 +18,8 @@ from .dtypes import float_ as float
 from .dtypes import float16 as float16
 from .dtypes import float32 as float32
 from .dtypes import float64 as float64
+from .dtypes import get_default_dtype as get_default_dtype
+from .dtypes import set_default_dtype as set_default_dtype
 from .dtypes import half as half
 from .dtypes import int_ as int
 from .dtypes import int32 as int32

@@ -37,8 +37,25 @@ _FROM_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, float=float32, double=float64, int=int32, long=int64)
 
-#: The dtype of new floating tensors (PyTorch's default).
+#: The dtype of new floating tensors (PyTorch's default); read and set it through
+#: ``get_default_dtype`` / ``set_default_dtype``.
 default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    """The floating dtype of new tensors made from Python floats, and of ``zeros``, ``randn``...
+    when no ``dtype`` is given (``float32`` unless changed with ``set_default_dtype``)."""
+    return default_float
+
+
+def set_default_dtype(d) -> None:
+    """Set the default floating dtype: ``float16``, ``float32`` or ``float64`` (as PyTorch,
+    other dtypes raise TypeError)."""
+    global default_float
+    dt = to_dtype(d)
+    if not dt.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {dt}")
+    default_float = dt
 
 
 def to_dtype(spec) -> dtype:
