@@ -135,11 +135,13 @@ class TensorBase:
 
     ``_data`` is the NumPy or CuPy array; ``_grad`` the accumulated gradient array (or None);
     ``_grad_fn`` the node that produced this tensor (None for leaves); ``_version`` the version
-    counter shared with views; ``_accum`` the leaf's cached ``AccumulateGrad`` node.
+    counter shared with views; ``_accum`` the leaf's cached ``AccumulateGrad`` node;
+    ``_grad_graph`` (set only by a ``create_graph`` backward) the gradient as a Tensor with its
+    own graph, whose data is ``_grad``.
     """
 
     __slots__ = ("_data", "_requires_grad", "_grad", "_grad_fn", "_version", "_accum",
-                 "__weakref__")
+                 "_grad_graph", "__weakref__")
 
     _data: Any
     _requires_grad: bool
@@ -147,6 +149,10 @@ class TensorBase:
     _grad_fn: Any
     _version: VersionCounter
     _accum: Any
+    _grad_graph: Any
+    #: The namespace of differentiable functions that backward rules use as ``self.xp`` in a
+    #: ``create_graph`` backward (bound by ``gpugrad.ops``, as the Tensor methods are).
+    _graph_xp: Any = None
 
     @staticmethod
     def _wrap(data: Any, grad_fn: Any) -> TensorBase:
@@ -168,7 +174,16 @@ class Op:
 
     - ``saved_inputs``: indices of the inputs whose arrays backward reads (version-checked);
     - ``saved_output``: whether backward reads the output array (version-checked);
-    - ``is_view``: the output aliases input 0's storage and shares its version counter.
+    - ``is_view``: the output aliases input 0's storage and shares its version counter;
+    - ``nondiff``: names of saved arrays that are constants of the inputs (masks, indices).
+
+    Higher-order gradients (``create_graph=True``) run the same ``backward`` on Tensors: on a
+    copy of the node whose ``xp`` is a namespace of differentiable gpugrad functions and whose
+    saved arrays are the input Tensors (those in ``saved_inputs``), the output Tensor (made by
+    this node) or, if named in ``nondiff``, left as arrays. Any other saved array makes such a
+    backward raise rather than treat it as a constant. A class whose backward cannot run on
+    Tensors this way defines ``graph_backward(self, gy)``, written with gpugrad functions, which
+    the engine calls instead (on the same kind of copy).
     """
 
     __slots__ = ("xp", "needs", "next_fns", "meta", "versions", "retain", "__dict__", "__weakref__")
@@ -181,6 +196,8 @@ class Op:
     saved_inputs: tuple = ()
     saved_output: bool = False
     is_view: bool = False
+    nondiff: tuple = ()
+    _hooks: Any = None  # gradient hooks of the output tensor (instance attribute when set)
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -267,21 +284,35 @@ class Op:
             t._version = args[0]._version
         if cls.saved_inputs or cls.saved_output:
             vs = []
+            saved = []
             for i in cls.saved_inputs:
                 a = args[i]
+                saved.append(a)
                 if isinstance(a, TensorBase):
                     vs.append((a._version, a._version.v))
             if cls.saved_output:
                 vs.append((t._version, t._version.v))
+                fn._out = t._data
             fn.versions = vs
+            fn._saved = saved
         else:
             fn.versions = ()
         return t
+
+    def saved_input(self, i: int) -> Any:
+        """In a ``graph_backward``: input ``i`` (one of ``saved_inputs``) as a Tensor."""
+        return self._saved[self.saved_inputs.index(i)]
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
         self.__dict__.clear()
         self.next_fns = None
+
+
+def raw(a: Any) -> Any:
+    """The array of a Tensor (else ``a`` itself): for the non-differentiable parts of a backward
+    rule (masks, counts) that must stay arrays when the rule runs on Tensors."""
+    return a._data if isinstance(a, TensorBase) else a
 
 
 def _shape_error(cls: type, args: tuple[Any, ...], e: ValueError) -> Exception:
@@ -304,15 +335,22 @@ def _shape_error(cls: type, args: tuple[Any, ...], e: ValueError) -> Exception:
 
 
 class AccumulateGrad:
-    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+    """The node of a leaf tensor: adds the incoming gradient into ``leaf.grad``.
 
-    __slots__ = ("leaf", "next_fns", "retain", "versions", "__weakref__")
+    ``_hooks`` are the leaf's gradient hooks (run before accumulation, may replace the
+    gradient); ``post_hooks`` its post-accumulate-grad hooks (called with the leaf after).
+    """
+
+    __slots__ = ("leaf", "next_fns", "retain", "versions", "_hooks", "post_hooks",
+                 "__weakref__")
 
     def __init__(self, leaf) -> None:
         self.leaf = weakref.ref(leaf)
         self.next_fns = ()
         self.retain = None
         self.versions = ()
+        self._hooks = None
+        self.post_hooks = None
 
     name = "AccumulateGrad"
 
@@ -366,29 +404,164 @@ def _own(g, owned: bool):
 
 
 def _store_grad(t, g, owned: bool) -> None:
+    """Accumulate the array ``g`` into ``t.grad`` (out of place: a grad array may be shared)."""
+    t._grad_graph = None
     if t._grad is None:
         t._grad = _own(g, owned)
     else:
-        t._grad = _own(t._grad + g, True)  # out of place: a grad array may be shared
+        t._grad = _own(t._grad + g, True)
 
 
-def run_backward(root, grad, retain_graph: bool = False) -> None:
-    """Backpropagate ``grad`` (an array shaped like ``root``) from tensor ``root``.
+def _store_grad_graph(t, g) -> None:
+    """Accumulate the Tensor ``g`` (with its graph) into ``t.grad``."""
+    old = t._grad
+    if old is not None:
+        prev = getattr(t, "_grad_graph", None)
+        if prev is None or prev._data is not old:
+            prev = t._wrap(old, None)
+        g = prev + g
+    t._grad = g._data
+    t._grad_graph = g
+
+
+def _run_hooks(hooks, g, graph: bool):
+    """Call a tensor's gradient hooks in order; each may return a replacement gradient. The
+    hooks see Tensors; on the first-order path ``g`` is an array and an array is returned."""
+    for hook in list(hooks):
+        gt = g if graph else _HOOK_WRAP[0](g, None)
+        out = hook(gt)
+        if out is not None:
+            if not isinstance(out, TensorBase):
+                raise TypeError(f"a gradient hook must return a Tensor or None, got "
+                                f"{type(out).__name__}")
+            if out._data.shape != gt._data.shape:
+                raise RuntimeError(f"hook changed the gradient's shape from "
+                                   f"{list(gt._data.shape)} to {list(out._data.shape)}")
+            g = out if graph else out._data
+    return g
+
+
+# The Tensor class's wrapper (set on first use from a root tensor: autograd does not import
+# tensor), used to hand hooks Tensors.
+_HOOK_WRAP: list[Any] = [None]
+
+
+def _graph_view(node, gy, strict: bool):
+    """A copy of ``node`` whose saved arrays are Tensors, for a ``create_graph`` backward.
+    ``strict``: an array that cannot be lifted raises (else it stays an array)."""
+    cls = node.__class__
+    view = _new(cls)
+    view.xp = type(gy)._graph_xp(gy)
+    view.needs = node.needs
+    view.meta = node.meta
+    view.next_fns = node.next_fns
+    view.versions = ()
+    view.retain = None
+    d = node.__dict__
+    lift = {}
+    xp = view.xp
+    saved = []
+    for t in d.get("_saved", ()):
+        if isinstance(t, TensorBase):
+            lift[id(t._data)] = t
+        elif isinstance(t, np.ndarray) or type(t).__module__.startswith("cupy"):
+            t = xp.tensor(t)  # a constant input
+        saved.append(t)
+    out = d.get("_out")
+    if out is not None:
+        ot = d.get("_out_tensor")
+        if ot is None:
+            ot = d["_out_tensor"] = gy._wrap(out, node)
+        lift[id(out)] = ot
+    nondiff = cls.nondiff
+    vd = view.__dict__
+    vd["_saved"] = saved
+    for k, v in d.items():
+        if k in ("_saved", "_out_tensor", "_hooks"):
+            continue
+        if isinstance(v, np.ndarray) or type(v).__module__.startswith("cupy"):
+            lifted = lift.get(id(v))
+            if lifted is not None:
+                vd[k] = lifted
+            elif not strict or k in nondiff or v.dtype.kind not in "fc":
+                vd[k] = v
+            else:
+                raise NotImplementedError(
+                    f"{cls.__name__} does not support higher-order gradients (create_graph): "
+                    f"its backward reads the saved array {k!r}, which is neither an input nor "
+                    f"the output (give the op a graph_backward method)")
+        else:
+            vd[k] = v
+    return view
+
+
+def _graph_backward(node, gy):
+    """Run ``node``'s backward on Tensors, recording the graph (for ``create_graph``)."""
+    graph_fn = getattr(node, "graph_backward", None)
+    if graph_fn is not None and not isinstance(node, Op):
+        return graph_fn(gy)  # user-defined (autograd.Function) nodes
+    view = _graph_view(node, gy, graph_fn is None)
+    prev = _mode.enabled
+    _mode.enabled = True
+    try:
+        if graph_fn is not None:
+            return type(node).graph_backward(view, gy)
+        return type(node).backward(view, gy)
+    finally:
+        _mode.enabled = prev
+
+
+def _sum_to_shape_t(g, shape):
+    """``sum_to_shape`` for Tensors (recorded)."""
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = False,
+                 inputs=None, accumulate: bool = True):
+    """Backpropagate ``grads`` (one per root: arrays, or Tensors when ``create_graph``) from the
+    tensors ``roots`` (a tensor or a sequence of tensors).
 
     Leaves receive each gradient contribution as it arrives (as PyTorch's AccumulateGrad
-    does); every other node runs once, after all the nodes that consume its output.
+    does); every other node runs once, after all the nodes that consume its output. With
+    ``inputs`` (tensors), the gradients reaching them are returned (a list, None where none
+    arrives) and, unless ``accumulate``, no ``.grad`` is touched and only the part of the
+    graph leading to ``inputs`` runs. With ``create_graph``, backward rules run on Tensors, so
+    the gradients have graphs of their own.
     """
-    start = _edge(root)
-    if start.__class__ is AccumulateGrad:
-        _store_grad(root, grad, False)
-        return
-    if start.next_fns is None:
-        raise RuntimeError(_FREED)
-    # Count, for every op node reachable from root, how many edges lead into it; and check
-    # every node (freed graph, in-place changes) before running any, so that a failed
+    if isinstance(roots, TensorBase):
+        roots, grads = (roots,), (grads,)
+    graph = create_graph
+    if _HOOK_WRAP[0] is None:
+        _HOOK_WRAP[0] = roots[0]._wrap
+    targets: dict[Any, int] = {}
+    captured: list[Any] = []
+    if inputs is not None:
+        for k, t in enumerate(inputs):
+            targets.setdefault(_edge(t), k)
+        captured = [None] * len(inputs)
+    # Count, for every op node reachable from the roots, how many edges lead into it; and
+    # check every node (freed graph, in-place changes) before running any, so that a failed
     # backward leaves every .grad as it was.
-    deps = {start: 0}
-    stack = [start]
+    starts = []
+    deps: dict[Any, int] = {}
+    stack = []
+    for r in roots:
+        st = _edge(r)
+        starts.append(st)
+        if st.__class__ is not AccumulateGrad and st not in deps:
+            if st.next_fns is None:
+                raise RuntimeError(_FREED)
+            deps[st] = 0
+            stack.append(st)
+    parents: dict[Any, list[Any]] | None = {} if (targets and not accumulate) else None
     while stack:
         node = stack.pop()
         nxt = node.next_fns
@@ -397,50 +570,325 @@ def run_backward(root, grad, retain_graph: bool = False) -> None:
         if node.versions:
             _check_versions(node)
         for m in nxt:
-            if m is None or m.__class__ is AccumulateGrad:
+            if m is None:
+                continue
+            if parents is not None:
+                parents.setdefault(m, []).append(node)
+            if m.__class__ is AccumulateGrad:
                 continue
             if m in deps:
                 deps[m] += 1
             else:
                 deps[m] = 1
                 stack.append(m)
-    grads = {start: (grad, False)}
-    ready = [start]
+    if parents is not None:
+        # Run only the nodes from which an input is reached.
+        needed: set[Any] | None = set()
+        todo = list(targets)
+        while todo:
+            for p in parents.get(todo.pop(), ()):
+                if p not in needed:
+                    needed.add(p)
+                    todo.append(p)
+        for node in deps:
+            deps[node] = 0
+        for node in deps:
+            if node in needed:
+                for m in node.next_fns:
+                    if m is not None and m in deps:
+                        deps[m] += 1
+    else:
+        needed = None
+
+    grads_of: dict[Any, Any] = {}
+    ready = []
+    for r, st, g in zip(roots, starts, grads):
+        if st.__class__ is AccumulateGrad:  # a leaf root
+            _deliver_leaf(st, r, g, False, graph, targets, captured, accumulate)
+            continue
+        prev = grads_of.get(st)
+        grads_of[st] = (g, False) if prev is None else (prev[0] + g, True)
+    for st in grads_of:
+        if deps[st] == 0 and st not in ready:
+            ready.append(st)
     while ready:
         node = ready.pop()
-        g, owned = grads.pop(node)
+        g, owned = grads_of.pop(node)
+        hooks = node._hooks
+        if hooks is not None:
+            g = _run_hooks(hooks, g, graph)
         if node.retain is not None:
             t = node.retain()
             if t is not None:
-                _store_grad(t, g, owned)
+                if graph:
+                    _store_grad_graph(t, g)
+                else:
+                    _store_grad(t, g, owned)
+        if targets:
+            k = targets.get(node)
+            if k is not None:
+                captured[k] = g
+        if needed is not None and node not in needed:
+            continue  # an input whose own inputs are not wanted
         nxt = node.next_fns
-        in_grads = node.backward(g)
+        in_grads = _graph_backward(node, g) if graph else node.backward(g)
         meta = node.meta
         if not retain_graph:
             node.release()
         for m, gi, md in zip(nxt, in_grads, meta):
             if m is None:
                 continue
+            if needed is not None and m not in needed and m not in targets:
+                continue
             if gi is None:
                 raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
-            if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
-                gi = _dev.fix_scalar(gi)
-            shape, dt = md
-            if gi.shape != shape:
-                gi = sum_to_shape(gi, shape)
-            if gi.dtype is not dt and gi.dtype != dt:
-                gi = gi.astype(dt)
+            if graph:
+                shape, dt = md
+                if tuple(gi.shape) != shape:
+                    gi = _sum_to_shape_t(gi, shape)
+                if gi._data.dtype != dt:
+                    gi = gi.to(_dtype_of(dt))
+            else:
+                if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
+                    gi = _dev.fix_scalar(gi)
+                shape, dt = md
+                if gi.shape != shape:
+                    gi = sum_to_shape(gi, shape)
+                if gi.dtype is not dt and gi.dtype != dt:
+                    gi = gi.astype(dt)
             if m.__class__ is AccumulateGrad:
                 leaf = m.leaf()
                 if leaf is not None:
-                    _store_grad(leaf, gi, gi is not g)
+                    _deliver_leaf(m, leaf, gi, gi is not g, graph, targets, captured,
+                                  accumulate)
                 continue
-            prev = grads.get(m)
+            prev = grads_of.get(m)
             if prev is None:
-                grads[m] = (gi, gi is not g)
+                grads_of[m] = (gi, gi is not g)
             else:
-                grads[m] = (prev[0] + gi, True)
+                grads_of[m] = (prev[0] + gi, True)
             n = deps[m] - 1
             deps[m] = n
             if n == 0:
                 ready.append(m)
+    return captured
+
+
+def _dtype_of(np_dtype):
+    from . import dtypes  # a leaf module: no import cycle
+
+    return dtypes.from_numpy_dtype(np_dtype)
+
+
+def _deliver_leaf(acc, leaf, g, owned, graph, targets, captured, accumulate) -> None:
+    """A gradient reaching a leaf: run its hooks, then capture it or accumulate it."""
+    if acc._hooks is not None:
+        g = _run_hooks(acc._hooks, g, graph)
+    if targets:
+        k = targets.get(acc)
+        if k is not None:
+            prev = captured[k]
+            captured[k] = g if prev is None else prev + g
+            if not accumulate:
+                return
+        elif not accumulate:
+            return
+    if graph:
+        _store_grad_graph(leaf, g)
+    else:
+        _store_grad(leaf, g, owned)
+    if acc.post_hooks is not None:
+        for hook in list(acc.post_hooks):
+            hook(leaf)
+
+
+# ---------------------------------------------------------------------------------------------
+# The user-facing entry points: backward, grad, hooks.
+
+
+def _seed_grads(outputs, grad_outputs, create_graph: bool, who: str) -> list[Any]:
+    """The starting gradient of each output: arrays, or Tensors when ``create_graph``."""
+    seeds = []
+    for k, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(o, TensorBase):
+            raise TypeError(f"{who}: outputs must be Tensors, got {type(o).__name__}")
+        if not o._requires_grad:
+            raise RuntimeError(f"element {k} of tensors does not require grad and does not "
+                               "have a grad_fn")
+        d = o._data
+        if g is None:
+            if d.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs (output {k} has "
+                    f"shape {list(d.shape)}); pass {'gradient' if who == 'backward' else 'grad_outputs'}=")
+            arr = _dev.array_module(d).ones(d.shape, d.dtype)
+            seeds.append(o._wrap(arr, None) if create_graph else arr)
+            continue
+        if isinstance(g, TensorBase):
+            _dev.same_device_or_raise(d, g._data)
+            if g._data.shape != d.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{k}] has a shape of "
+                                   f"{list(g._data.shape)} and output[{k}] has a shape of "
+                                   f"{list(d.shape)}.")
+            if create_graph:
+                seeds.append(g if g._data.dtype == d.dtype else g.to(_dtype_of(d.dtype)))
+            else:
+                seeds.append(g._data if g._data.dtype == d.dtype else g._data.astype(d.dtype))
+            continue
+        arr = _dev.array_module(d).asarray(g, dtype=d.dtype)
+        if arr.shape != d.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{k}] has a shape of "
+                               f"{list(arr.shape)} and output[{k}] has a shape of "
+                               f"{list(d.shape)}.")
+        seeds.append(o._wrap(arr, None) if create_graph else arr)
+    return seeds
+
+
+def _as_list(x, what: str) -> list[Any]:
+    if isinstance(x, TensorBase):
+        return [x]
+    if x is None:
+        return []
+    try:
+        return list(x)
+    except TypeError:
+        raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got "
+                        f"{type(x).__name__}") from None
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves'
+    ``.grad`` (or only into ``inputs``), as ``torch.autograd.backward``."""
+    outs = _as_list(tensors, "tensors")
+    if grad_tensors is None:
+        gs = [None] * len(outs)
+    elif isinstance(tensors, TensorBase):
+        gs = [grad_tensors]  # one gradient (a Tensor, array or number) for one tensor
+    else:
+        gs = _as_list(grad_tensors, "grad_tensors")
+    if len(gs) != len(outs):
+        raise RuntimeError(f"got {len(gs)} grad_tensors for {len(outs)} tensors")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seed_grads(outs, gs, create_graph, "backward")
+    ins = None
+    if inputs is not None:
+        ins = _as_list(inputs, "inputs")
+        if not ins:
+            raise RuntimeError("backward: inputs= was given but is empty")
+        for t in ins:
+            if not isinstance(t, TensorBase) or not t._requires_grad:
+                raise RuntimeError("backward: every tensor in inputs= must require grad")
+    if ins is None:
+        run_backward(outs, seeds, bool(retain_graph), create_graph)
+        return
+    got = run_backward(outs, seeds, bool(retain_graph), create_graph, inputs=ins,
+                       accumulate=False)
+    for t, g in zip(ins, got):
+        if g is None:
+            continue
+        if create_graph:
+            _store_grad_graph(t, g)
+        else:
+            _store_grad(t, g, False)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False):
+    """The gradients of ``outputs`` with respect to ``inputs`` (a tuple, one per input), as
+    ``torch.autograd.grad``; no ``.grad`` is changed. With ``create_graph=True`` the results
+    have graphs and can be differentiated again."""
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad: is_grads_batched=True is not supported")
+    outs = _as_list(outputs, "outputs")
+    ins = _as_list(inputs, "inputs")
+    if not ins:
+        raise RuntimeError("grad requires at least one input")
+    for k, t in enumerate(ins):
+        if not isinstance(t, TensorBase):
+            raise TypeError(f"autograd.grad: inputs[{k}] is a {type(t).__name__}, not a Tensor")
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (inputs[{k}]) does not "
+                               "require grad")
+    if grad_outputs is None:
+        gs = [None] * len(outs)
+    elif isinstance(outputs, TensorBase):
+        gs = [grad_outputs[0] if isinstance(grad_outputs, (list, tuple)) else grad_outputs]
+    else:
+        gs = _as_list(grad_outputs, "grad_outputs")
+    if len(gs) != len(outs):
+        raise RuntimeError(f"grad_outputs has {len(gs)} entries for {len(outs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    seeds = _seed_grads(outs, gs, create_graph, "grad")
+    got = run_backward(outs, seeds, bool(retain_graph), create_graph, inputs=ins,
+                       accumulate=False)
+    result = []
+    for k, (t, g) in enumerate(zip(ins, got)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (inputs[{k}]) appears to not have been "
+                    "used in the graph. Set allow_unused=True if this is the desired behavior.")
+            if materialize_grads:
+                z = _dev.array_module(t._data).zeros_like(t._data)
+                result.append(t._wrap(z, None))
+            else:
+                result.append(None)
+        elif create_graph:
+            result.append(g)
+        else:
+            result.append(t._wrap(_own(g, False), None))
+    return tuple(result)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        try:
+            self._hooks.remove(self._hook)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def register_hook(t, hook) -> RemovableHandle:
+    """Register ``hook(grad) -> Tensor or None`` on tensor ``t`` (see Tensor.register_hook)."""
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    node = _edge(t)
+    if node._hooks is None:
+        node._hooks = []
+    node._hooks.append(hook)
+    return RemovableHandle(node._hooks, hook)
+
+
+def register_post_accumulate_grad_hook(t, hook) -> RemovableHandle:
+    """Register ``hook(tensor)`` to run after leaf ``t``'s ``.grad`` is accumulated."""
+    if t._grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not t._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if not callable(hook):
+        raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+    acc = _edge(t)
+    if acc.post_hooks is None:
+        acc.post_hooks = []
+    acc.post_hooks.append(hook)
+    return RemovableHandle(acc.post_hooks, hook)

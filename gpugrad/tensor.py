@@ -162,7 +162,12 @@ class Tensor(_ag.TensorBase, _TensorOps):
     def grad(self) -> Tensor | None:
         """The accumulated gradient (None until a backward reaches this leaf)."""
         g = self._grad
-        return None if g is None else _wrap(g, None)
+        if g is None:
+            return None
+        gt = getattr(self, "_grad_graph", None)  # a create_graph gradient keeps its graph
+        if gt is not None and gt._data is g:
+            return gt
+        return _wrap(g, None)
 
     @grad.setter
     def grad(self, value: Tensor | float | None) -> None:
@@ -223,30 +228,23 @@ class Tensor(_ag.TensorBase, _TensorOps):
         return self._grad_fn is not None and self._grad_fn.retain is not None
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (weighted by ``gradient``)."""
-        if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
-        if not self._requires_grad:
-            raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
-            )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (this tensor has "
-                    f"shape {list(self.shape)}); pass gradient= to backward()"
-                )
-            g = _dev.array_module(self._data).ones(self.shape, self._data.dtype)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else gradient
-            g = _dev.array_module(self._data).asarray(g, dtype=self._data.dtype)
-            if g.shape != self.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of "
-                                   f"{list(g.shape)} and output has a shape of {list(self.shape)}")
-            if isinstance(gradient, Tensor):
-                _dev.same_device_or_raise(self._data, gradient._data)
-        _ag.run_backward(self, g, bool(retain_graph))
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (weighted by ``gradient``).
+
+        ``retain_graph`` keeps the graph for another backward (default: ``create_graph``);
+        ``create_graph`` records the backward pass itself, so the gradients can be
+        differentiated again; ``inputs`` (tensors) limits accumulation to those tensors.
+        """
+        _ag.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed; a hook that
+        returns a Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        return _ag.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call ``hook(tensor)`` on this leaf after its ``.grad`` has been accumulated."""
+        return _ag.register_post_accumulate_grad_hook(self, hook)
 
     # --- conversions ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _device as _dev
 from .._typing import Number, TensorOrNumber
-from ..autograd import Op
+from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
 
@@ -24,7 +24,7 @@ class Clamp(Op):
         return self.xp.clip(x, min, max)
 
     def backward(self, gy):
-        x, lo, hi = self.x, self.lo, self.hi
+        x, lo, hi = raw(self.x), raw(self.lo), raw(self.hi)
         mask = None
         if lo is not None:
             mask = x >= lo
@@ -44,8 +44,8 @@ class Maximum(Op):
         return self.xp.maximum(a, b) if self.pick is np.greater else self.xp.minimum(a, b)
 
     def backward(self, gy):
-        a, b = self.a, self.b
-        win = self.xp.greater(a, b) if self.pick is np.greater else self.xp.less(a, b)
+        a, b = raw(self.a), raw(self.b)
+        win = (a > b) if self.pick is np.greater else (a < b)
         w = win + 0.5 * (a == b)
         return gy * w, gy * (1.0 - w)
 

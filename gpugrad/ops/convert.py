@@ -44,6 +44,9 @@ class ToDevice(Op):
     def backward(self, gy):
         return (_dev.to_device(gy, self.src),)
 
+    def graph_backward(self, gy):
+        return (gy.to(self.src),)
+
 
 @method()
 def clone(input: Tensor) -> Tensor:

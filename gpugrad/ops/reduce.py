@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _device as _dev
 from .._typing import DimLike
-from ..autograd import Op
+from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
 from .compare import maximum, minimum
@@ -43,6 +43,8 @@ _ALL = [tuple(range(n)) for n in range(8)]
 def _expand(xp, g, shape):
     """``g`` broadcast to ``shape`` as a new array (cheaper than a broadcast view for small
     shapes, and a leaf may keep it without a copy)."""
+    if isinstance(g, Tensor):  # a create_graph backward
+        return xp.broadcast_to(g, shape)
     out = xp.empty(shape, g.dtype)
     out[...] = g
     return out
@@ -82,6 +84,8 @@ class Mean(Op):
 class Var(Op):
     """Variance with Bessel's correction ``correction`` (1: unbiased, PyTorch's default)."""
 
+    saved_inputs = (0,)
+
     def forward(self, x, dim=None, correction=1, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
@@ -95,6 +99,15 @@ class Var(Op):
         g = _kept(gy, self.diff.shape, self.axes, self.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (g * self.diff * (2.0 / self.denom if self.denom else float("nan")),)
+
+    def _graph_diff(self):
+        x = self.saved_input(0)
+        return x - mean(x, self.axes, keepdim=True)
+
+    def graph_backward(self, gy):
+        d = self._graph_diff()
+        g = _kept(gy, d.shape, self.axes, self.keepdim)
+        return (g * d * (2.0 / self.denom if self.denom else float("nan")),)
 
 
 class Std(Var):
@@ -117,6 +130,13 @@ class Std(Var):
             g = xp.where(y == 0, 0.0, scale * self.diff)
         return (g.astype(self.diff.dtype, copy=False),)
 
+    def graph_backward(self, gy):
+        d = self._graph_diff()
+        y = _kept(self._out, d.shape, self.axes, self.keepdim)
+        g = _kept(gy, d.shape, self.axes, self.keepdim)
+        scale = g / (y * self.denom) if self.denom else g * float("nan")
+        return (self.xp.where(raw(y) == 0, 0.0, scale * d),)
+
 
 class AMax(Op):
     """Max over ``dim`` (all by default); ties share the gradient evenly."""
@@ -136,8 +156,8 @@ class AMax(Op):
         return y
 
     def backward(self, gy):
-        x = self.x
-        y = _kept(self.y, x.shape, self.axes, self.keepdim)
+        x = raw(self.x)
+        y = _kept(raw(self.y), x.shape, self.axes, self.keepdim)
         mask = x == y
         if x.dtype.kind == "f":  # a NaN result: the gradient goes to the NaNs (PyTorch's rule)
             xp = self.xp
@@ -170,7 +190,8 @@ class MaxDim(Op):
         if not shape:
             return (gy,)
         axis = self.axis
-        pos = self.xp.arange(shape[axis]).reshape((-1,) + (1,) * (len(shape) - axis - 1))
+        pos = _dev.array_module(self.idx).arange(shape[axis])
+        pos = pos.reshape((-1,) + (1,) * (len(shape) - axis - 1))
         g = _kept(gy, shape, (axis,), self.keepdim)
         return ((pos == self.idx) * g,)
 
@@ -197,6 +218,11 @@ class LogSumExp(Op):
     def backward(self, gy):
         g = _kept(gy, self.x.shape, self.axes, self.keepdim)
         return (g * self.xp.exp(self.x - self.yk),)
+
+    def graph_backward(self, gy):
+        x = self.saved_input(0)
+        g = _kept(gy, x.shape, self.axes, self.keepdim)
+        return (g * (x - logsumexp(x, self.axes, keepdim=True)).exp(),)
 
 
 # --- the public functions --------------------------------------------------------------------

@@ -36,7 +36,7 @@ class Permute(Op):
         return x.transpose(dims)
 
     def backward(self, gy):
-        return (gy.transpose(np.argsort(self.dims)),)
+        return (self.xp.transpose(gy, np.argsort(self.dims)),)
 
 
 class Expand(Op):
