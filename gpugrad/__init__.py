@@ -8,6 +8,8 @@ from ._version import __version__ as __version__
 from . import cuda as cuda
 from ._device import Device as device
 from .autograd import enable_grad as enable_grad
+from .autograd import inference_mode as inference_mode
+from .autograd import is_inference_mode_enabled as is_inference_mode_enabled
 from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
@@ -46,3 +48,4 @@ from . import utils as utils
 from . import viz as viz
 from .gradcheck import GradcheckError as GradcheckError
 from .gradcheck import gradcheck as gradcheck
+from .gradcheck import gradgradcheck as gradgradcheck

@@ -65,7 +65,8 @@ class TensorXP:
             a = creation.full_like(self.like, a)
         return compare.where(c, _t(a, self.like), _t(b, self.like))
 
-    def _unary(name: str):  # noqa: N805  (a factory used in the class body)
+    @staticmethod
+    def _unary(name: str) -> Any:  # a factory used in the class body
         def f(self: TensorXP, x: Any) -> Any:
             if not isinstance(x, Tensor):
                 return getattr(_dev.array_module(x), name)(x)
@@ -73,16 +74,16 @@ class TensorXP:
         f.__name__ = name
         return f
 
-    exp = _unary("exp")
-    log = _unary("log")
-    log1p = _unary("log1p")
-    expm1 = _unary("expm1")
-    sqrt = _unary("sqrt")
-    abs = _unary("abs")
-    sin = _unary("sin")
-    cos = _unary("cos")
-    tanh = _unary("tanh")
-    del _unary
+    exp = _unary.__func__("exp")  # type: ignore[attr-defined]
+    log = _unary.__func__("log")  # type: ignore[attr-defined]
+    log1p = _unary.__func__("log1p")  # type: ignore[attr-defined]
+    expm1 = _unary.__func__("expm1")  # type: ignore[attr-defined]
+    sqrt = _unary.__func__("sqrt")  # type: ignore[attr-defined]
+    abs = _unary.__func__("abs")  # type: ignore[attr-defined]
+    sin = _unary.__func__("sin")  # type: ignore[attr-defined]
+    cos = _unary.__func__("cos")  # type: ignore[attr-defined]
+    tanh = _unary.__func__("tanh")  # type: ignore[attr-defined]
+    erf = _unary.__func__("erf")  # type: ignore[attr-defined]
 
     def sign(self, x: Any) -> Any:
         """The sign is piecewise constant: its value, off the graph."""

@@ -51,6 +51,7 @@ def _op_class(spec: K.Activation) -> type[Activation]:
     return type(name, (Activation,), attrs)
 
 
+_RSQRT2 = 1.0 / math.sqrt(2.0)
 _RSQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _K = math.sqrt(2.0 / math.pi)
 
@@ -74,7 +75,6 @@ DERIVATIVES: dict[str, Any] = {
     "gelu_tanh": _gelu_tanh_deriv,
     "softsign": lambda xp, x: 1.0 / ((1.0 + xp.abs(x)) * (1.0 + xp.abs(x))),
 }
-_RSQRT2 = 1.0 / math.sqrt(2.0)
 
 #: Activation name -> its op class, for every record.
 OPS: dict[str, type[Activation]] = {n: _op_class(s) for n, s in K.ACTIVATIONS.items()}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _device as _dev
+from .. import _device as _dev
 
 # ---------------------------------------------------------------------------------------------
 # Grad mode (thread-local, like PyTorch's).
@@ -38,9 +38,17 @@ def is_grad_enabled() -> bool:
 
 
 class _GradModeContext:
-    """Sets grad mode to ``mode`` inside a ``with`` block or a decorated function."""
+    """Sets grad mode to ``mode`` inside a ``with`` block or a decorated function
+    (``@no_grad()`` and, as PyTorch allows, ``@no_grad`` without parentheses)."""
 
     mode = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is not set_grad_enabled and len(args) == 1 and not kwargs and callable(args[0]):
+            inst = object.__new__(cls)
+            inst.__init__()  # type: ignore[misc]
+            return inst(args[0])  # used as a bare decorator
+        return object.__new__(cls)
 
     def __enter__(self):
         self.prev = _mode.enabled
@@ -76,6 +84,35 @@ class enable_grad(_GradModeContext):  # noqa: N801
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """``no_grad`` under PyTorch's name for inference: ``with gpugrad.inference_mode():`` or as
+    a decorator; ``inference_mode(False)`` leaves recording as it is."""
+
+    mode = False
+
+    def __init__(self, mode: bool = True) -> None:
+        self._on = bool(mode)
+
+    def __enter__(self):
+        self.prev = _mode.enabled
+        if self._on:
+            _mode.enabled = False
+        return self
+
+    def __call__(self, fn):
+        if not self._on:
+            return fn
+        return super().__call__(fn)
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self._on)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active (here: whether recording is off)."""
+    return not _mode.enabled
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
@@ -198,6 +235,8 @@ class Op:
     is_view: bool = False
     nondiff: tuple = ()
     _hooks: Any = None  # gradient hooks of the output tensor (instance attribute when set)
+    _saved: list[Any]  # the saved inputs (Tensors or constants), in saved_inputs order
+    _out: Any  # the output array, when saved_output
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -583,22 +622,21 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 stack.append(m)
     if parents is not None:
         # Run only the nodes from which an input is reached.
-        needed: set[Any] | None = set()
+        need: set[Any] = set()
         todo = list(targets)
         while todo:
             for p in parents.get(todo.pop(), ()):
-                if p not in needed:
-                    needed.add(p)
+                if p not in need:
+                    need.add(p)
                     todo.append(p)
         for node in deps:
             deps[node] = 0
         for node in deps:
-            if node in needed:
+            if node in need:
                 for m in node.next_fns:
                     if m is not None and m in deps:
                         deps[m] += 1
-    else:
-        needed = None
+    needed: set[Any] | None = need if parents is not None else None
 
     grads_of: dict[Any, Any] = {}
     ready = []
@@ -625,9 +663,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 else:
                     _store_grad(t, g, owned)
         if targets:
-            k = targets.get(node)
-            if k is not None:
-                captured[k] = g
+            kt = targets.get(node)
+            if kt is not None:
+                captured[kt] = g
         if needed is not None and node not in needed:
             continue  # an input whose own inputs are not wanted
         nxt = node.next_fns
@@ -647,7 +685,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
                 if tuple(gi.shape) != shape:
                     gi = _sum_to_shape_t(gi, shape)
                 if gi._data.dtype != dt:
-                    gi = gi.to(_dtype_of(dt))
+                    gi = gi.to(_dtype_of(dt))  # type: ignore[attr-defined]
             else:
                 if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
                     gi = _dev.fix_scalar(gi)
@@ -675,7 +713,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
 
 
 def _dtype_of(np_dtype):
-    from . import dtypes  # a leaf module: no import cycle
+    from .. import dtypes  # a leaf module: no import cycle
 
     return dtypes.from_numpy_dtype(np_dtype)
 
@@ -718,9 +756,10 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool, who: str) -> list[Any
         d = o._data
         if g is None:
             if d.size != 1:
+                arg = "gradient" if who == "backward" else "grad_outputs"
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs (output {k} has "
-                    f"shape {list(d.shape)}); pass {'gradient' if who == 'backward' else 'grad_outputs'}=")
+                    f"shape {list(d.shape)}); pass {arg}=")
             arr = _dev.array_module(d).ones(d.shape, d.dtype)
             seeds.append(o._wrap(arr, None) if create_graph else arr)
             continue
@@ -731,7 +770,8 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool, who: str) -> list[Any
                                    f"{list(g._data.shape)} and output[{k}] has a shape of "
                                    f"{list(d.shape)}.")
             if create_graph:
-                seeds.append(g if g._data.dtype == d.dtype else g.to(_dtype_of(d.dtype)))
+                seeds.append(g if g._data.dtype == d.dtype
+                             else g.to(_dtype_of(d.dtype)))  # type: ignore[attr-defined]
             else:
                 seeds.append(g._data if g._data.dtype == d.dtype else g._data.astype(d.dtype))
             continue
@@ -892,3 +932,20 @@ def register_post_accumulate_grad_hook(t, hook) -> RemovableHandle:
         acc.post_hooks = []
     acc.post_hooks.append(hook)
     return RemovableHandle(acc.post_hooks, hook)
+
+
+from .function import Function as Function  # noqa: E402  (built on the engine above)
+from .function import FunctionCtx as FunctionCtx  # noqa: E402
+from .function import once_differentiable as once_differentiable  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    """``autograd.gradcheck`` / ``gradgradcheck`` / ``functional``, loaded on first use (they
+    are built on the ops, a layer above the engine)."""
+    import importlib
+
+    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
+        return getattr(importlib.import_module("gpugrad.gradcheck"), name)
+    if name == "functional":
+        return importlib.import_module("gpugrad.autograd.functional")
+    raise AttributeError(f"module 'gpugrad.autograd' has no attribute {name!r}")
