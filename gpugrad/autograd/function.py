@@ -83,7 +83,7 @@ class _FunctionNode:
     tensor points at a small ``_Output`` node that forwards its gradient here, so the engine
     sees one node per tensor; this node runs once every output's gradient has arrived."""
 
-    fn_cls: type
+    fn_cls: Any  # the Function subclass
     retain = None
     versions = ()
     _hooks = None
