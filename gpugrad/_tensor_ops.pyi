@@ -441,13 +441,10 @@ class TensorOps:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
         ...
 
-    def type(self, dtype: DTypeLike | None = ..., non_blocking: builtins.bool = ..., **kwargs: Any) -> Any:
-        """Without ``dtype``: PyTorch's type name (``'torch.FloatTensor'``, ``'torch.cuda.
-        LongTensor'``). With one: the tensor cast to it (itself if nothing changes): a gpugrad
-        dtype, or a type name (``'torch.DoubleTensor'``, ``'gpugrad.cuda.FloatTensor'``), which
-        also names the device (CPU unless ``cuda.``).
-        """
-        ...
+    @overload
+    def type(self, dtype: None = ..., non_blocking: builtins.bool = ..., **kwargs: Any) -> str: ...
+    @overload
+    def type(self, dtype: DTypeLike, non_blocking: builtins.bool = ..., **kwargs: Any) -> Tensor: ...
 
     def type_as(self, other: Tensor) -> Tensor:
         """The tensor cast to ``other``'s dtype."""

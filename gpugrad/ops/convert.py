@@ -3,7 +3,7 @@ shorthands, and the operand promotion of binary ops (PyTorch's rules, from ``gpu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -214,6 +214,12 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     return Clone.apply(input)
 
 
+@overload
+def type_(input: Tensor, dtype: None = None, non_blocking: bool = False,
+          **kwargs: Any) -> str: ...
+@overload
+def type_(input: Tensor, dtype: DTypeLike, non_blocking: bool = False,
+          **kwargs: Any) -> Tensor: ...
 @method("type")
 def type_(input: Tensor, dtype: DTypeLike | None = None, non_blocking: bool = False,
           **kwargs: Any) -> Any:
