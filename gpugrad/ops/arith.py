@@ -109,17 +109,20 @@ class Neg(Op):
         return (-gy,)
 
 
-def _check_bool_sub(a: Any, b: Any) -> None:
-    """PyTorch refuses subtraction where an operand is a bool tensor (or a bool beside one)."""
-    bools = [isinstance(x, (bool, np.bool_)) or isinstance(x, Tensor) and x._data.dtype.kind == "b"
-             for x in (a, b)]
-    if all(bools):
+def _check_bool_sub(a: Tensor, b: Any) -> None:
+    """PyTorch refuses subtraction where an operand is a bool tensor (or a bool beside one);
+    ``a`` is the Tensor operand."""
+    if not (a._data.dtype.kind == "b" or b.__class__ is bool or b.__class__ is np.bool_
+            or isinstance(b, Tensor) and b._data.dtype.kind == "b"):
+        return
+    b_is_bool = (isinstance(b, (bool, np.bool_))
+                 or isinstance(b, Tensor) and b._data.dtype.kind == "b")
+    if a._data.dtype.kind == "b" and b_is_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if any(bools):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
-                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
-                           "operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                       "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                       "operator instead.")
 
 
 @method("add")
