@@ -27,12 +27,19 @@ from .dtypes import int_ as int
 from .dtypes import int32 as int32
 from .dtypes import int64 as int64
 from .dtypes import long as long
+from .tensor import Size as Size
 from .tensor import Tensor as Tensor
+from ._printing import get_printoptions as get_printoptions
+from ._printing import printoptions as printoptions
+from ._printing import set_printoptions as set_printoptions
 from .creation import *
 from .ops.activation import *
 from .ops.arith import *
 from .ops.compare import *
 from .ops.convert import *
+from .ops.convert import channels_last as channels_last
+from .ops.convert import contiguous_format as contiguous_format
+from .ops.convert import preserve_format as preserve_format
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *

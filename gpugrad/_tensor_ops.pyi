@@ -79,7 +79,7 @@ class TensorOps:
         ...
 
     def __neg__(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
     def __pos__(self) -> Tensor:
@@ -123,7 +123,9 @@ class TensorOps:
         ...
 
     def __truediv__(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting."""
+        """``input / other`` (true division), broadcasting; integers divide to the default float
+        dtype.
+        """
         ...
 
     def abs(self) -> Tensor:
@@ -162,8 +164,8 @@ class TensorOps:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
         ...
 
-    def bool(self) -> Tensor:
-        """The tensor as bool (itself if it already is)."""
+    def bool(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as bool (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def broadcast_to(self, size: ShapeLike) -> Tensor:
@@ -178,12 +180,16 @@ class TensorOps:
         """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
         ...
 
-    def clone(self) -> Tensor:
-        """A copy of ``input`` with its own storage; differentiable."""
+    def clone(self, *, memory_format: Any = ...) -> Tensor:
+        """A copy of ``input`` with its own (row-major) storage; differentiable. ``memory_format``
+        is accepted and ignored.
+        """
         ...
 
-    def contiguous(self) -> Tensor:
-        """The tensor itself (every gpugrad tensor is usable as contiguous)."""
+    def contiguous(self, memory_format: Any = ...) -> Tensor:
+        """The tensor itself if its elements are in row-major order without gaps, else a
+        differentiable row-major copy; ``memory_format`` is accepted and ignored.
+        """
         ...
 
     def cos(self) -> Tensor:
@@ -201,15 +207,17 @@ class TensorOps:
         ...
 
     def div(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting."""
+        """``input / other`` (true division), broadcasting; integers divide to the default float
+        dtype.
+        """
         ...
 
     def div_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input /= other``."""
         ...
 
-    def double(self) -> Tensor:
-        """The tensor as float64 (itself if it already is)."""
+    def double(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float64 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def eq(self, other: TensorOrNumber) -> Tensor:
@@ -236,8 +244,8 @@ class TensorOps:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
         ...
 
-    def float(self) -> Tensor:
-        """The tensor as float32 (itself if it already is)."""
+    def float(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def ge(self, other: TensorOrNumber) -> Tensor:
@@ -256,12 +264,12 @@ class TensorOps:
         """``input > other``, elementwise, as a bool tensor."""
         ...
 
-    def half(self) -> Tensor:
-        """The tensor as float16 (itself if it already is)."""
+    def half(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float16 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
-    def int(self) -> Tensor:
-        """The tensor as int32 (itself if it already is)."""
+    def int(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as int32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def isclose(self, other: TensorOrNumber, rtol: builtins.float = ..., atol: builtins.float = ..., equal_nan: builtins.bool = ...) -> Tensor:
@@ -296,8 +304,8 @@ class TensorOps:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
 
-    def long(self) -> Tensor:
-        """The tensor as int64 (itself if it already is)."""
+    def long(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as int64 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def lt(self, other: TensorOrNumber) -> Tensor:
@@ -316,7 +324,9 @@ class TensorOps:
     def max(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def maximum(self, other: TensorOrNumber) -> Tensor:
-        """Elementwise maximum, broadcasting; ties share the gradient evenly."""
+        """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
+        gradient evenly.
+        """
         ...
 
     def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
@@ -331,7 +341,9 @@ class TensorOps:
     def min(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def minimum(self, other: TensorOrNumber) -> Tensor:
-        """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+        """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
+        gradient evenly.
+        """
         ...
 
     def mul(self, other: TensorOrNumber) -> Tensor:
@@ -347,11 +359,11 @@ class TensorOps:
         ...
 
     def neg(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
     def negative(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
     def permute(self, *dims: ShapeLike) -> Tensor:
@@ -428,6 +440,11 @@ class TensorOps:
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
         ...
+
+    @overload
+    def type(self, dtype: None = ..., non_blocking: builtins.bool = ..., **kwargs: Any) -> str: ...
+    @overload
+    def type(self, dtype: DTypeLike, non_blocking: builtins.bool = ..., **kwargs: Any) -> Tensor: ...
 
     def type_as(self, other: Tensor) -> Tensor:
         """The tensor cast to ``other``'s dtype."""

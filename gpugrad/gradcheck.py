@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _device as _dev
 from . import autograd as _ag
 from .tensor import Tensor
 
@@ -20,7 +21,7 @@ def _outputs(fn, inputs):
 
 def _flat_outputs(fn, inputs) -> np.ndarray:
     with _ag.no_grad():
-        return np.concatenate([np.asarray(o.numpy(), np.float64).ravel()
+        return np.concatenate([np.asarray(_dev.to_host(o._data), np.float64).ravel()
                                for o in _outputs(fn, inputs)])
 
 
@@ -69,7 +70,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                         o.backward(g.reshape(o.shape), retain_graph=True)
                     xg = x.grad
                     if xg is not None:
-                        analytical[row] = np.asarray(xg.numpy(), np.float64).ravel()
+                        analytical[row] = np.asarray(_dev.to_host(xg._data), np.float64).ravel()
                     row += 1
             bad = np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)
             if bad.any():

@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from .. import dtypes as _dt
 from .._typing import Number, TensorOrNumber
 from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
+from .convert import Cast, promote
 
 __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
            "isclose", "allclose", "equal"]
@@ -82,27 +84,43 @@ clip = clamp
 
 @method()
 def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """Elementwise maximum, broadcasting; ties share the gradient evenly."""
+    """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
+    gradient evenly."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Maximum.apply(input, other)
 
 
 @method()
 def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+    """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
+    gradient evenly."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Minimum.apply(input, other)
 
 
 def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting), in the dtype
+    ``gpugrad.result_type(input, other)`` (numbers included: ``where(c, 1, 2.5)`` is float32)."""
     cond = condition if isinstance(condition, Tensor) else None
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else cond
+    if like is None:
+        raise TypeError("where(): at least one of condition, input, other must be a Tensor")
     if cond is None:
-        like = input if isinstance(input, Tensor) else other
-        if not isinstance(like, Tensor):
-            raise TypeError("where(): at least one of condition, input, other must be a Tensor")
         cond = Tensor._wrap(_dev.to_device(np.asarray(condition), like.device))
     if cond.dtype.name != "bool":
         cond = ne(cond, 0)
-    return Where.apply(cond, input, other)
+    r = _dt.result_type(input, other).np
+    return Where.apply(cond, _as_operand(input, r, cond), _as_operand(other, r, cond))
+
+
+def _as_operand(x: Any, np_dtype: Any, like: Tensor) -> Any:
+    """A ``where`` operand in dtype ``np_dtype``: a Tensor cast if needed, a number as a 0-d
+    tensor on ``like``'s device."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == np_dtype else Cast.apply(x, dtype=np_dtype)
+    return Tensor._wrap(_dev.to_device(np.asarray(x, dtype=np_dtype), like.device))
 
 
 # --- comparisons (no gradient) ---------------------------------------------------------------

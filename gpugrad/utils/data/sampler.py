@@ -196,7 +196,8 @@ class WeightedRandomSampler(Sampler[int]):
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        w = np.array(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        w = np.array(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights,
+                     dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
                              f"{tuple(w.shape)}")
