@@ -207,7 +207,7 @@ def tensor_repr(t: Any) -> str:
         text = _body(shown, cut, _Formatter(shown), indent, summarize)
     fn = t._grad_fn
     if fn is not None:
-        suffixes.append(f"grad_fn=<{getattr(fn, 'name', type(fn).__name__)}Backward0>")
+        suffixes.append(f"grad_fn={fn!r}")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + text, suffixes, indent)

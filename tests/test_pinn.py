@@ -30,7 +30,7 @@ def test_pinn_reaches_the_error_bound_and_plots(device, tmp_path):
     assert r["device"].startswith(device)
     assert r["plot"].stat().st_size > 10_000
     # the reported error is the one a NumPy evaluation of the trained weights gives
-    W1, b1, W2, b2, W3, b3 = (p.numpy() for p in r["model"].parameters())
+    W1, b1, W2, b2, W3, b3 = (p.detach().cpu().numpy() for p in r["model"].parameters())
     xs = np.linspace(0.0, 1.0, 1001)[:, None]
     u = np.tanh(np.tanh(xs @ W1.T + b1) @ W2.T + b2) @ W3.T + b3
     assert np.abs(u[:, 0] - np.sin(np.pi * xs[:, 0])).max() == pytest.approx(r["max_error"],
@@ -63,9 +63,9 @@ def test_pinn_derivatives_match_a_closed_form(device):
     x = gg.tensor(xs, dtype=gg.float64, device=device, requires_grad=True)
     u, du, d2u = pinn.derivatives(model, x)
     t = np.tanh(a * xs + c)
-    np.testing.assert_allclose(u.numpy(), w * t, rtol=1e-14)
-    np.testing.assert_allclose(du.numpy(), w * a * (1 - t * t), rtol=1e-13)
-    np.testing.assert_allclose(d2u.numpy(), -2 * a * a * w * t * (1 - t * t), rtol=1e-12,
+    np.testing.assert_allclose(u.detach().cpu().numpy(), w * t, rtol=1e-14)
+    np.testing.assert_allclose(du.detach().cpu().numpy(), w * a * (1 - t * t), rtol=1e-13)
+    np.testing.assert_allclose(d2u.detach().cpu().numpy(), -2 * a * a * w * t * (1 - t * t), rtol=1e-12,
                                atol=1e-15)
     assert d2u.requires_grad and d2u.grad_fn is not None  # the loss can be differentiated
 
@@ -85,7 +85,7 @@ def _model(kind, device, nin=1, width=6):
 
 
 def _weights(model):
-    return [p.numpy() for p in model.parameters()]  # W1, b1, W2, b2, W3, b3
+    return [p.detach().cpu().numpy() for p in model.parameters()]  # W1, b1, W2, b2, W3, b3
 
 
 def _u(ws, xs):
@@ -123,22 +123,22 @@ def test_second_derivative_by_two_grad_calls(device, kind):
     (d2u,) = grad(du, x, gg.ones_like(du), create_graph=True)
     assert du.requires_grad and d2u.requires_grad
     u_ref, du_ref, d2u_ref = _forward_mode(ws, xs)
-    np.testing.assert_allclose(u.numpy(), u_ref, rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(du.numpy(), du_ref, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(d2u.numpy(), d2u_ref, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(u.detach().cpu().numpy(), u_ref, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(du.detach().cpu().numpy(), du_ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(d2u.detach().cpu().numpy(), d2u_ref, rtol=1e-11, atol=1e-13)
 
     # central differences of the first derivative (itself from a first-order grad)
     def first(xv):
         xt = gg.tensor(xv, dtype=gg.float64, device=device, requires_grad=True)
         out = model(xt)
-        return grad(out, xt, gg.ones_like(out))[0].numpy()
+        return grad(out, xt, gg.ones_like(out))[0].detach().cpu().numpy()
 
     h = 1e-5
     fd = (first(xs + h) - first(xs - h)) / (2 * h)
-    np.testing.assert_allclose(d2u.numpy(), fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(d2u.detach().cpu().numpy(), fd, rtol=1e-6, atol=1e-8)
     # and of u itself for u'
     fd1 = (_u(ws, xs + h) - _u(ws, xs - h)) / (2 * h)
-    np.testing.assert_allclose(du.numpy(), fd1, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(du.detach().cpu().numpy(), fd1, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -152,7 +152,7 @@ def test_hessian_of_mlp_output_against_finite_differences(device, kind):
 
     H = hessian(f, gg.tensor(x0, dtype=gg.float64, device=device))
     assert tuple(H.shape) == (3, 3) and not H.requires_grad
-    Hn = H.numpy()
+    Hn = H.detach().cpu().numpy()
     # second central differences of the NumPy model
     h = 1e-4
     E = np.eye(3) * h
@@ -169,7 +169,7 @@ def test_hessian_of_mlp_output_against_finite_differences(device, kind):
     val, hv = hvp(f, gg.tensor(x0, dtype=gg.float64, device=device),
                   gg.tensor(v, dtype=gg.float64, device=device))
     assert val.item() == pytest.approx(g(x0), rel=1e-13)
-    np.testing.assert_allclose(hv.numpy(), Hn @ v, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(hv.detach().cpu().numpy(), Hn @ v, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -180,7 +180,7 @@ def test_hessian_over_collocation_points_is_diagonal_with_u_second(device, kind)
     ws = _weights(model)
     xs = np.array([-0.4, 0.1, 0.9, 1.3])
     H = hessian(lambda x: model(x.reshape(-1, 1)).sum(),
-                gg.tensor(xs, dtype=gg.float64, device=device)).numpy()
+                gg.tensor(xs, dtype=gg.float64, device=device)).detach().cpu().numpy()
     _, _, d2u = _forward_mode(ws, xs[:, None])
     np.testing.assert_allclose(np.diag(H), d2u[:, 0], rtol=1e-11, atol=1e-13)
     assert np.all(H[~np.eye(4, dtype=bool)] == 0)
@@ -207,8 +207,8 @@ def test_pinn_loss_gradient_wrt_weights_matches_finite_differences(device, kind)
     ws = _weights(model)
     assert loss.item() == pytest.approx(loss_of(ws), rel=1e-12)
     loss.backward()
-    grads = [p.grad.numpy() for p in params]
-    assert x.grad is None or np.all(np.isfinite(x.grad.numpy()))
+    grads = [p.grad.detach().cpu().numpy() for p in params]
+    assert x.grad is None or np.all(np.isfinite(x.grad.detach().cpu().numpy()))
     rng = np.random.default_rng(1)
     for _ in range(3):  # directional central differences along random directions
         dirs = [rng.standard_normal(w.shape) for w in ws]
@@ -249,7 +249,7 @@ def test_gradgradcheck_of_tanh_mlp_in_its_weights_and_input(device):
     composite = grad(fn(*args), args, v, create_graph=True)
     assert composite[1].requires_grad  # dL/dW1 depends on the weights
     for p, c in zip(plain, composite):
-        np.testing.assert_allclose(c.detach().numpy(), p.numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(c.detach().cpu().numpy(), p.detach().cpu().numpy(), rtol=1e-13, atol=1e-15)
 
 
 def test_pinn_command_line(tmp_path):

@@ -249,7 +249,7 @@ class Op:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}Backward>"
+        return f"<{type(self).__name__}Backward0>"
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
