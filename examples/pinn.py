@@ -51,7 +51,7 @@ def max_error(model, n: int = 1001) -> float:
     w = next(iter(model.parameters()))
     xs = np.linspace(0.0, 1.0, n)
     with gg.no_grad():
-        u = model(gg.tensor(xs[:, None], dtype=w.dtype, device=w.device)).detach().cpu().numpy()[:, 0]
+        u = model(gg.tensor(xs[:, None], dtype=w.dtype, device=w.device)).cpu().numpy()[:, 0]
     return float(np.abs(u - np.sin(PI * xs)).max())
 
 
@@ -112,7 +112,7 @@ def plot_solution(model, path: Path) -> Path:
     w = next(iter(model.parameters()))
     xs = np.linspace(0.0, 1.0, 401)
     with gg.no_grad():
-        u = model(gg.tensor(xs[:, None], dtype=w.dtype, device=w.device)).detach().cpu().numpy()[:, 0]
+        u = model(gg.tensor(xs[:, None], dtype=w.dtype, device=w.device)).cpu().numpy()[:, 0]
     exact = np.sin(PI * xs)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(6, 6), sharex=True,

@@ -65,8 +65,8 @@ def test_pinn_derivatives_match_a_closed_form(device):
     t = np.tanh(a * xs + c)
     np.testing.assert_allclose(u.detach().cpu().numpy(), w * t, rtol=1e-14)
     np.testing.assert_allclose(du.detach().cpu().numpy(), w * a * (1 - t * t), rtol=1e-13)
-    np.testing.assert_allclose(d2u.detach().cpu().numpy(), -2 * a * a * w * t * (1 - t * t), rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(d2u.detach().cpu().numpy(), -2 * a * a * w * t * (1 - t * t),
+                               rtol=1e-12, atol=1e-15)
     assert d2u.requires_grad and d2u.grad_fn is not None  # the loss can be differentiated
 
 
@@ -249,7 +249,8 @@ def test_gradgradcheck_of_tanh_mlp_in_its_weights_and_input(device):
     composite = grad(fn(*args), args, v, create_graph=True)
     assert composite[1].requires_grad  # dL/dW1 depends on the weights
     for p, c in zip(plain, composite):
-        np.testing.assert_allclose(c.detach().cpu().numpy(), p.detach().cpu().numpy(), rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(c.detach().cpu().numpy(), p.detach().cpu().numpy(),
+                                   rtol=1e-13, atol=1e-15)
 
 
 def test_pinn_command_line(tmp_path):
