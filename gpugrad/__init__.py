@@ -29,12 +29,14 @@ from .tensor import Tensor as Tensor
 from .creation import *
 from .ops.activation import *
 from .ops.arith import *
+from .ops.arrange import *
 from .ops.compare import *
 from .ops.convert import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
+from .ops.scatter import *
 from .ops.shape import *
 from .ops.unary import *
 from . import nn as nn

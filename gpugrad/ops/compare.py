@@ -92,8 +92,25 @@ def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
     return Minimum.apply(input, other)
 
 
-def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+def where(condition: Any, input: TensorOrNumber | None = None,
+          other: TensorOrNumber | None = None) -> Any:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers on either
+    side). With ``condition`` alone: ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition alone, or a condition, input and other")
+    a: Any = input
+    b: Any = other
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # two numbers: an integer result if both are integers, else the default float dtype
+        from ..dtypes import get_default_dtype
+
+        whole = all(isinstance(v, (int, np.integer)) for v in (a, b))
+        dt = np.dtype(np.int64) if whole else get_default_dtype().np
+        a, b = np.asarray(a, dt), np.asarray(b, dt)
     cond = condition if isinstance(condition, Tensor) else None
     if cond is None:
         like = input if isinstance(input, Tensor) else other
@@ -102,7 +119,7 @@ def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tenso
         cond = Tensor._wrap(_dev.to_device(np.asarray(condition), like.device))
     if cond.dtype.name != "bool":
         cond = ne(cond, 0)
-    return Where.apply(cond, input, other)
+    return Where.apply(cond, a, b)
 
 
 # --- comparisons (no gradient) ---------------------------------------------------------------
