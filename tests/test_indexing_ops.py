@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gpugrad as gg
+from gpugrad import _device as _dev
 from gpugrad.autograd import sum_to_shape
 from gpugrad.ops.arrange import Flip, Repeat, Roll
 
@@ -337,6 +338,24 @@ def test_scatter_reduce_in_place_and_integers(device):
     m = t([10, 10], device).scatter_reduce(0, t([0, 0, 0], device), t([1, 2, 4], device),
                                            "mean")
     assert m.tolist() == [4, 10] and m.dtype == gg.int64  # (10 + 1 + 2 + 4) // 4
+
+
+def test_scatter_product_rounds_match_multiply_at():
+    """The CuPy path of scatter_reduce("prod") (no multiply.at there), run with NumPy."""
+    rng = np.random.default_rng(0)
+    target = rng.uniform(0.5, 2.0, (4, 5))
+    key = (rng.integers(0, 4, (3, 6)), rng.integers(-5, 5, (1, 6)))  # repeats, negatives
+    vals = rng.uniform(0.5, 2.0, (3, 6))
+    want = target.copy()
+    np.multiply.at(want, key, vals)
+    got = target.copy()
+    _dev.scatter_multiply_rounds(np, got, key, vals)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    got = target.copy()
+    _dev.scatter_multiply_rounds(np, got, key, 3.0)
+    want = target.copy()
+    np.multiply.at(want, key, 3.0)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
 
 
 def test_index_select_add_fill_copy(device):

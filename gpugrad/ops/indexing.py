@@ -179,9 +179,11 @@ def _convert(k: Any, input: Tensor) -> Any:
             arr = _dev.to_device(k._data, input.device)
         else:
             _dev.same_device_or_raise(input._data, k._data)
-            arr = k._data.copy()  # backward reads it: later changes to the index tensor are not
+            arr = k._data
+            if arr.ndim and arr.dtype.kind in "iu":  # backward reads it: not later changes
+                arr = arr.copy()
     elif isinstance(k, np.ndarray):
-        arr = k.copy() if k.size or k.dtype.kind != "f" else k.astype(np.int64)
+        arr = k.astype(np.int64) if not k.size and k.dtype.kind == "f" else k.copy()
     elif isinstance(k, (list, tuple, range)):
         arr = _from_sequence(k)
     else:
@@ -314,8 +316,11 @@ def inplace(input: Tensor, compute: Callable[[], Tensor], write: Callable[[Any],
 
 
 def _value(input: Tensor, value: Any, name: str) -> Any:
-    """A written value: a Tensor on input's device, or a Python number."""
+    """A written value: a Tensor on input's device (a 0-d host tensor is moved there, as
+    PyTorch allows), or a Python number."""
     if isinstance(value, Tensor):
+        if not value.ndim and value.device != input.device and value.device.type == "cpu":
+            return value.to(input.device)
         _dev.same_device_or_raise(input._data, value._data)
         return value
     if isinstance(value, numbers.Number) and not isinstance(value, complex):

@@ -127,7 +127,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         if not x.ndim:
             x, idx = x.reshape(1), idx.reshape(1)
         d = _dim(input, dim)
-    check_bounds(idx, x.shape[d], d)
+    check_bounds(idx, x.shape[d], d, error=RuntimeError)
     key = _grid_key(_dev.array_module(idx), idx.copy(), d, x.shape)
     try:
         out = Gather.apply(x, key=key)
@@ -256,6 +256,7 @@ def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 # --- scatter_reduce --------------------------------------------------------------------------
 
 _IDENTITY = {"prod": 1, "amax": -np.inf, "amin": np.inf}
+_HOW = {"prod": "mul", "amax": "max", "amin": "min"}
 
 
 def _identity(reduce: str, dtype: Any) -> Any:
@@ -280,9 +281,7 @@ class ScatterReduce(Op):
         out = x.copy()
         if not include_self:
             out[key] = _identity(reduce, x.dtype)
-        ufunc = {"amax": self.xp.maximum, "amin": self.xp.minimum,
-                 "prod": self.xp.multiply}[reduce]
-        ufunc.at(out, key, src)
+        _dev.scatter_reduce(out, key, src, _HOW[reduce])
         self.y = out
         return out
 
@@ -345,7 +344,7 @@ class _ArrayMath:
 
     def prod(self, base: Any, v: Any) -> Any:
         out = base.copy()
-        _dev.array_module(base).multiply.at(out, self.key, v)
+        _dev.scatter_reduce(out, self.key, v, "mul")
         return out
 
 
