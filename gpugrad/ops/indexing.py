@@ -282,13 +282,8 @@ def getitem(input: Tensor, key: Any) -> Tensor:
 
 def rebind(input: Tensor, out: Tensor) -> Tensor:
     """Make ``input`` the result ``out`` of an op that replaces it (an in-place op recorded in
-    the graph). Input's old version counter moves on, so a backward that saved the old
-    contents raises, as it would after a write into the storage."""
-    old, fn = input._version, out._grad_fn
-    old.v += 1
-    if fn is not None and fn.versions:  # out's own op may have saved input: still current
-        fn.versions = [(c, c.v) if c is old else (c, v) for c, v in fn.versions]
-    prev = input._grad_fn
+    the graph): its storage, node and version counter become out's."""
+    prev, fn = input._grad_fn, out._grad_fn
     input._data, input._grad_fn = out._data, fn
     input._requires_grad, input._version = out._requires_grad, out._version
     if prev is not None and fn is not None and prev.retain is not None:
@@ -301,16 +296,22 @@ def inplace(input: Tensor, compute: Callable[[], Tensor], write: Callable[[Any],
             *others: Any) -> Tensor:
     """Run an in-place op. When the graph is recorded (input, or a Tensor among ``others``,
     requires grad), ``compute()`` builds the result out of place and ``input`` is rebound to
-    it (a leaf that requires grad refuses); otherwise ``write(array)`` changes input's storage
-    and bumps its version."""
+    it (a leaf that requires grad refuses); otherwise ``write(array)`` changes input's storage.
+    Either way input's version moves on, so a backward that saved the old contents raises."""
     if _ag.is_grad_enabled() and input._data.dtype.kind == "f" and (
             input._requires_grad or any(isinstance(o, Tensor) and o._requires_grad
                                         for o in others)):
         input._check_inplace_leaf()
-        out = compute()
-        if out.shape != input.shape:
-            raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
-                               f"broadcast shape {list(out.shape)}")
+        old = input._version
+        old.v += 1  # before compute(): what it saves of input is saved at the new version
+        try:
+            out = compute()
+            if out.shape != input.shape:
+                raise RuntimeError(f"output with shape {list(input.shape)} doesn't match the "
+                                   f"broadcast shape {list(out.shape)}")
+        except BaseException:
+            old.v -= 1
+            raise
         return rebind(input, out)
     return input._write(write)
 

@@ -9,6 +9,7 @@ Each is an advanced index into the input: ``gather(x, d, i)`` is ``x[k]`` where 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -367,9 +368,9 @@ class _TensorMath(_ArrayMath):
 def _scatter_reduce(x: Tensor, key: tuple[Any, ...], src: Any, reduce: str,
                     include_self: bool) -> Tensor:
     """The reduction of src into x at key (x and src at least 1-d; src a Tensor or number)."""
-    if not isinstance(src, Tensor):
-        src = Tensor._wrap(_dev.array_module(x._data).full(key[0].shape, src, x._data.dtype))
-        src = src.broadcast_to(np.broadcast_shapes(*(k.shape for k in key)))
+    if not isinstance(src, Tensor):  # a number: sent to every place the key names
+        shape = np.broadcast_shapes(*(k.shape for k in key))
+        src = Tensor._wrap(_dev.array_module(x._data).full(shape, src, x._data.dtype))
     if reduce in ("sum", "mean"):
         base = x if include_self else IndexPut.apply(x, 0, key=key)
         total = IndexPut.apply(base, src, key=key, accumulate=True)
@@ -403,8 +404,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     return _shaped(_scatter_reduce(x, key, v, reduce, include_self), input)
 
 
-def _write_reduced(input: Tensor, compute: Any, key: tuple[Any, ...], v: Any, reduce: str,
-                   include_self: bool) -> Tensor:
+def _write_reduced(input: Tensor, compute: Callable[[], Tensor], key: tuple[Any, ...], v: Any,
+                   reduce: str, include_self: bool) -> Tensor:
+    """An in-place reduction into input: ``compute()`` when recorded, else into storage."""
     def write(a: Any) -> None:
         with _ag.no_grad():
             x = Tensor._wrap(a.reshape(1) if not a.ndim else a)
