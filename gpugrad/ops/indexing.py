@@ -78,8 +78,9 @@ def assign(a: Any, key: tuple[Any, ...], v: Any, advanced: bool, accumulate: boo
     try:
         if not accumulate:
             a[key] = v
-        elif advanced:
-            _dev.scatter_add(a, key, v)
+        elif advanced:  # (CuPy's scatter_add takes arrays only)
+            xp = _dev.array_module(a)
+            _dev.scatter_add(a, key, v if hasattr(v, "dtype") else xp.asarray(v, a.dtype))
         else:
             a[key] += v
     except ValueError as e:
