@@ -35,6 +35,7 @@ from ._printing import set_printoptions as set_printoptions
 from .creation import *
 from .ops.activation import *
 from .ops.arith import *
+from .ops.arrange import *
 from .ops.compare import *
 from .ops.convert import *
 from .ops.convert import channels_last as channels_last
@@ -44,6 +45,7 @@ from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
+from .ops.scatter import *
 from .ops.shape import *
 from .ops.unary import *
 from . import nn as nn

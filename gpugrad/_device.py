@@ -245,6 +245,40 @@ def scatter_add(target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+def scatter_reduce(target, index, values, how: str) -> None:
+    """``target[index] = how(target[index], values)`` with every repeated index applied
+    (NumPy's ``maximum.at`` / ``minimum.at`` / ``multiply.at``); ``how``: max, min or mul."""
+    if isinstance(target, np.ndarray):
+        {"max": np.maximum, "min": np.minimum, "mul": np.multiply}[how].at(target, index, values)
+        return
+    import cupyx
+
+    if how == "mul":  # CuPy has no multiply.at
+        scatter_multiply_rounds(cupy(), target, index, values)
+    else:
+        (cupyx.scatter_max if how == "max" else cupyx.scatter_min)(target, index, values)
+
+
+def scatter_multiply_rounds(xp, target, index, values) -> None:
+    """``multiply.at`` from plain array ops (``index``: a tuple of integer arrays): round k
+    multiplies in the k-th value sent to each place, so no round writes a place twice."""
+    *keys, vals = xp.broadcast_arrays(*index, xp.asarray(values, target.dtype))
+    shape = target.shape
+    pos = xp.ravel_multi_index(tuple(k % n for k, n in zip(keys, shape)), shape).reshape(-1)
+    if not pos.size:
+        return
+    order = xp.argsort(pos, kind="stable")
+    pos, vals = pos[order], vals.reshape(-1)[order]
+    start = xp.ones(pos.size, bool)
+    start[1:] = pos[1:] != pos[:-1]
+    rank = xp.arange(pos.size) - xp.flatnonzero(start)[xp.cumsum(start) - 1]
+    flat = target.reshape(-1).copy()
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        flat[pos[sel]] *= vals[sel]
+    target[...] = flat.reshape(shape)
+
+
 def erf(x, out=None):
     """The error function, elementwise, on either device."""
     if isinstance(x, np.ndarray):

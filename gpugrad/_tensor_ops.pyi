@@ -35,7 +35,9 @@ class TensorOps:
         ...
 
     def __getitem__(self, key: Any) -> Tensor:
-        """``input[key]``: ints, slices, None, ``...``, and integer or boolean index tensors."""
+        """``input[key]``: ints, slices, None, ``...``, and integer or boolean tensors, arrays,
+        lists, tuples or ranges (advanced indexing as in PyTorch and NumPy).
+        """
         ...
 
     def __gt__(self, other: TensorOrNumber) -> Tensor:
@@ -114,8 +116,11 @@ class TensorOps:
         """``other / input``."""
         ...
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        """``input[key] = value``, in place (outside the graph)."""
+    def __setitem__(self, key: Any, value: Tensor | Number) -> None:
+        """``input[key] = value``: the key as in ``input[key]``, the value a Tensor or a number,
+        broadcast. Recorded in the graph when either requires grad: the value receives
+        ``grad[key]`` and the overwritten elements of input receive zero.
+        """
         ...
 
     def __sub__(self, other: TensorOrNumber) -> Tensor:
@@ -164,12 +169,22 @@ class TensorOps:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
         ...
 
+    def argwhere(self) -> Tensor:
+        """The indices of the nonzero elements, shape (count, ndim): ``nonzero(input)``."""
+        ...
+
     def bool(self, memory_format: Any = ...) -> Tensor:
         """The tensor as bool (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def broadcast_to(self, size: ShapeLike) -> Tensor:
         """The tensor broadcast to ``size`` (a view; the gradient is summed back)."""
+        ...
+
+    def chunk(self, chunks: builtins.int, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """At most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long (the last
+        maybe shorter).
+        """
         ...
 
     def clamp(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
@@ -206,6 +221,30 @@ class TensorOps:
         """
         ...
 
+    def diag(self, diagonal: builtins.int = ...) -> Tensor:
+        """A 1-d input as the ``diagonal`` of a square matrix; a 2-d input's ``diagonal`` as a
+        1-d tensor (a copy).
+        """
+        ...
+
+    def diag_embed(self, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """Matrices (in dimensions ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is
+        input's last dimension; zeros elsewhere.
+        """
+        ...
+
+    def diagonal(self, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """The view of the diagonal of the (dim1, dim2) planes (``offset`` > 0: above it), as the
+        last dimension.
+        """
+        ...
+
+    def diagonal_scatter(self, src: Tensor, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """A copy of input with ``src`` written on the diagonal ``diagonal(input, offset, dim1,
+        dim2)`` names.
+        """
+        ...
+
     def div(self, other: TensorOrNumber) -> Tensor:
         """``input / other`` (true division), broadcasting; integers divide to the default float
         dtype.
@@ -236,6 +275,10 @@ class TensorOps:
         """``broadcast_to`` with -1 meaning "keep this dimension's size"."""
         ...
 
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``input.expand(other.shape)``."""
+        ...
+
     def expm1(self) -> Tensor:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
         ...
@@ -244,8 +287,27 @@ class TensorOps:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
         ...
 
+    def flip(self, *dims: ShapeLike) -> Tensor:
+        """``gpugrad.flip(self, dims)``; the dims may be given one by one."""
+        ...
+
+    def fliplr(self) -> Tensor:
+        """Flipped along dimension 1 (left/right)."""
+        ...
+
+    def flipud(self) -> Tensor:
+        """Flipped along dimension 0 (up/down)."""
+        ...
+
     def float(self, memory_format: Any = ...) -> Tensor:
         """The tensor as float32 (itself if it already is); ``memory_format`` is accepted and ignored."""
+        ...
+
+    def gather(self, dim: builtins.int, index: Tensor, *, sparse_grad: builtins.bool = ...) -> Tensor:
+        """``out[i][j][k] = input[index[i][j][k]][j][k]`` for ``dim == 0`` (likewise for the
+        other dimensions): index has input's number of dimensions and values in
+        ``[0, input.size(dim))``; the result has index's shape.
+        """
         ...
 
     def ge(self, other: TensorOrNumber) -> Tensor:
@@ -266,6 +328,52 @@ class TensorOps:
 
     def half(self, memory_format: Any = ...) -> Tensor:
         """The tensor as float16 (itself if it already is); ``memory_format`` is accepted and ignored."""
+        ...
+
+    def index_add(self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Number = ...) -> Tensor:
+        """A copy of input with ``alpha * source`` added at positions ``index`` along ``dim``
+        (repeated indices accumulate).
+        """
+        ...
+
+    def index_add_(self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Number = ...) -> Tensor:
+        """In-place ``index_add``."""
+        ...
+
+    def index_copy(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy of input with the slices at positions ``index`` along ``dim`` replaced by
+        ``source``'s.
+        """
+        ...
+
+    def index_copy_(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        """In-place ``index_copy``."""
+        ...
+
+    def index_fill(self, dim: builtins.int, index: Tensor, value: Tensor | Number) -> Tensor:
+        """A copy of input with the slices at positions ``index`` along ``dim`` set to
+        ``value`` (a number or a 0-d tensor, which receives the summed gradient).
+        """
+        ...
+
+    def index_fill_(self, dim: builtins.int, index: Tensor, value: Tensor | Number) -> Tensor:
+        """In-place ``index_fill``."""
+        ...
+
+    def index_put(self, indices: Sequence[Tensor], values: Tensor, accumulate: builtins.bool = ...) -> Tensor:
+        """Out-of-place ``index_put_``: a copy of ``input`` with ``values`` put at ``indices``."""
+        ...
+
+    def index_put_(self, indices: Sequence[Tensor], values: Tensor, accumulate: builtins.bool = ...) -> Tensor:
+        """``input[indices] = values`` in place (``+=``, with repeated indices accumulated, when
+        ``accumulate``); ``indices`` is a tuple of integer or boolean tensors.
+        """
+        ...
+
+    def index_select(self, dim: builtins.int, index: Tensor) -> Tensor:
+        """The slices of input at positions ``index`` (1-d, values in ``[0, size)``) along
+        ``dim``.
+        """
         ...
 
     def int(self, memory_format: Any = ...) -> Tensor:
@@ -312,6 +420,32 @@ class TensorOps:
         """``input < other``, elementwise, as a bool tensor."""
         ...
 
+    def masked_fill(self, mask: Tensor, value: Tensor | Number) -> Tensor:
+        """``value`` where ``mask`` (a bool tensor broadcasting with input) is True, else input;
+        ``value`` is a number or a 0-d tensor (which receives the summed gradient).
+        """
+        ...
+
+    def masked_fill_(self, mask: Tensor, value: Tensor | Number) -> Tensor:
+        """In place: ``value`` where ``mask`` (broadcast to input's shape) is True."""
+        ...
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """A copy of input with the elements where ``mask`` (broadcast to input's shape) is True
+        replaced, in order, by the first elements of ``source``.
+        """
+        ...
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In place: the elements where ``mask`` is True replaced, in order, by ``source``'s."""
+        ...
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements of input where ``mask`` is True, as a 1-d tensor (input and mask
+        broadcast together).
+        """
+        ...
+
     def matmul(self, other: Tensor) -> Tensor:
         """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
         ...
@@ -346,12 +480,24 @@ class TensorOps:
         """
         ...
 
+    def moveaxis(self, source: builtins.int | Sequence[builtins.int], destination: builtins.int | Sequence[builtins.int]) -> Tensor:
+        """``movedim`` (NumPy's name)."""
+        ...
+
+    def movedim(self, source: builtins.int | Sequence[builtins.int], destination: builtins.int | Sequence[builtins.int]) -> Tensor:
+        """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
+        ...
+
     def mul(self, other: TensorOrNumber) -> Tensor:
         """``input * other``, elementwise, broadcasting."""
         ...
 
     def mul_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input *= other``."""
+        ...
+
+    def narrow(self, dim: builtins.int, start: builtins.int | Tensor, length: builtins.int) -> Tensor:
+        """The view of ``length`` elements from ``start`` (negative: from the end) along ``dim``."""
         ...
 
     def ne(self, other: TensorOrNumber) -> Tensor:
@@ -366,6 +512,12 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def nonzero(self, *, as_tuple: builtins.bool = ...) -> Any:
+        """The indices of the nonzero elements: an int64 tensor of shape (count, ndim), or with
+        ``as_tuple`` one 1-d tensor per dimension (a 0-d input counts as 1-d).
+        """
+        ...
+
     def permute(self, *dims: ShapeLike) -> Tensor:
         """The dimensions reordered: output dimension i is input dimension ``dims[i]``."""
         ...
@@ -374,12 +526,69 @@ class TensorOps:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
         ...
 
+    def ravel(self) -> Tensor:
+        """The elements as a 1-d tensor."""
+        ...
+
     def relu(self) -> Tensor:
         """``max(x, 0)``, elementwise."""
         ...
 
+    def repeat(self, *sizes: ShapeLike) -> Tensor:
+        """The tensor tiled ``sizes[i]`` times along dimension i (more sizes than dimensions add
+        leading dimensions).
+        """
+        ...
+
     def reshape(self, *shape: ShapeLike) -> Tensor:
         """The same elements in a new shape (one dimension may be -1: inferred)."""
+        ...
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``input.reshape(other.shape)``."""
+        ...
+
+    def roll(self, shifts: ShapeLike, dims: ShapeLike | None = ...) -> Tensor:
+        """Elements shifted by ``shifts`` along ``dims`` (wrapping around); with no dims, along
+        the flattened tensor (then reshaped back).
+        """
+        ...
+
+    def scatter(self, dim: builtins.int, index: Tensor, src: Tensor | Number | None = ..., *, value: Number | None = ..., reduce: str | None = ...) -> Tensor:
+        """A copy of input with ``out[index[i][j]][j] = src[i][j]`` for ``dim == 0`` (likewise
+        for the other dimensions), or ``value`` there; ``reduce="add"``/``"multiply"`` combines
+        instead of replacing. ``src`` is read in index's shape; repeated indices keep one value.
+        """
+        ...
+
+    def scatter_(self, dim: builtins.int, index: Tensor, src: Tensor | Number | None = ..., *, value: Number | None = ..., reduce: str | None = ...) -> Tensor:
+        """In-place ``scatter``."""
+        ...
+
+    def scatter_add(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy of input with ``src`` added at ``index`` along ``dim`` (as in ``scatter``),
+        repeated indices accumulating.
+        """
+        ...
+
+    def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        """In-place ``scatter_add``."""
+        ...
+
+    def scatter_reduce(self, dim: builtins.int, index: Tensor, src: Tensor, reduce: str, *, include_self: builtins.bool = ...) -> Tensor:
+        """A copy of input where each place ``index`` points to (along ``dim``, as in
+        ``scatter``) holds the reduction (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"``,
+        ``"amin"``) of the src values sent there, and of input's own value when
+        ``include_self``. Places nothing is sent to keep input's value.
+        """
+        ...
+
+    def scatter_reduce_(self, dim: builtins.int, index: Tensor, src: Tensor, reduce: str, *, include_self: builtins.bool = ...) -> Tensor:
+        """In-place ``scatter_reduce``."""
+        ...
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        """The view at position ``index`` along ``dim``, that dimension removed."""
         ...
 
     def sigmoid(self) -> Tensor:
@@ -392,6 +601,10 @@ class TensorOps:
 
     def softmax(self, dim: builtins.int | None = ...) -> Tensor:
         """``exp(x) / sum(exp(x), dim)``, computed stably."""
+        ...
+
+    def split(self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """``gpugrad.split(self, split_size, dim)``."""
         ...
 
     def sqrt(self) -> Tensor:
@@ -418,16 +631,43 @@ class TensorOps:
         """Sum over ``dim`` (an int or a tuple; all dimensions by default)."""
         ...
 
-    def swapaxes(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        """Dimensions ``dim0`` and ``dim1`` swapped."""
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        """``transpose(input, axis0, axis1)`` (NumPy's name)."""
+        ...
+
+    def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose(input, dim0, dim1)``."""
         ...
 
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions."""
         ...
 
+    def take(self, index: Tensor) -> Tensor:
+        """The elements of input seen as 1-d at ``index`` (int64, negatives from the end); the
+        result has index's shape.
+        """
+        ...
+
+    def take_along_dim(self, indices: Tensor, dim: builtins.int | None = ...) -> Tensor:
+        """The values of input at ``indices`` along ``dim`` (input and indices broadcast apart
+        from ``dim``; negative indices count from the end); with ``dim=None`` both are flattened
+        first. Pairs with ``argsort``/``argmax(keepdim=True)``.
+        """
+        ...
+
     def tanh(self) -> Tensor:
         """Hyperbolic tangent, elementwise."""
+        ...
+
+    def tensor_split(self, indices_or_sections: builtins.int | Sequence[builtins.int] | Tensor, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """Views along ``dim``: ``sections`` nearly equal parts (the first ``size % sections``
+        one longer), or the parts between the listed ``indices`` (as Python slices cut).
+        """
+        ...
+
+    def tile(self, dims: ShapeLike) -> Tensor:
+        """``repeat`` with ``dims`` padded with leading 1s to the tensor's dimensions."""
         ...
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -450,6 +690,14 @@ class TensorOps:
         """The tensor cast to ``other``'s dtype."""
         ...
 
+    def unbind(self, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """The views along ``dim``, that dimension removed."""
+        ...
+
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
+        """Dimension ``dim`` split into dimensions of ``sizes`` (one of them may be -1)."""
+        ...
+
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A dimension of size 1 inserted at ``dim``."""
         ...
@@ -460,4 +708,12 @@ class TensorOps:
 
     def view(self, *shape: ShapeLike) -> Tensor:
         """The same elements in a new shape (one dimension may be -1: inferred)."""
+        ...
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """``input.view(other.shape)``."""
+        ...
+
+    def where(self, condition: Tensor, y: Tensor | Number) -> Tensor:
+        """``gpugrad.where(condition, self, y)``."""
         ...

@@ -5,12 +5,25 @@ methods, bound onto ``Tensor`` here, once every module is imported.
 """
 
 from ..tensor import Tensor
-from . import activation, arith, compare, convert, indexing, linalg, nn, reduce, shape, unary
+from . import (
+    activation,
+    arith,
+    arrange,
+    compare,
+    convert,
+    indexing,
+    linalg,
+    nn,
+    reduce,
+    scatter,
+    shape,
+    unary,
+)
 from ._graph import TensorXP
 from ._registry import bind
 
 bind(Tensor)
 Tensor._graph_xp = TensorXP  # the ``xp`` of backward rules in a create_graph backward
 
-__all__ = ["activation", "arith", "compare", "convert", "indexing", "linalg", "nn", "reduce",
-           "shape", "unary"]
+__all__ = ["activation", "arith", "arrange", "compare", "convert", "indexing", "linalg", "nn",
+           "reduce", "scatter", "shape", "unary"]

@@ -100,9 +100,17 @@ def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
     return Minimum.apply(input, other)
 
 
-def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other`` (broadcasting), in the dtype
-    ``gpugrad.result_type(input, other)`` (numbers included: ``where(c, 1, 2.5)`` is float32)."""
+def where(condition: Any, input: TensorOrNumber | None = None,
+          other: TensorOrNumber | None = None) -> Any:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers on either
+    side), in the dtype ``gpugrad.result_type(input, other)`` (``where(c, 1, 2.5)`` is
+    float32). With ``condition`` alone: ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition alone, or a condition, input and other")
     cond = condition if isinstance(condition, Tensor) else None
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else cond
     if like is None:
