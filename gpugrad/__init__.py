@@ -5,7 +5,6 @@ come from ``gpugrad.ops``' modules, each of which lists its public names in ``__
 """
 
 from ._version import __version__ as __version__
-from . import cuda as cuda
 from ._device import Device as device
 from .autograd import enable_grad as enable_grad
 from .autograd import is_grad_enabled as is_grad_enabled
@@ -27,6 +26,17 @@ from .dtypes import int64 as int64
 from .dtypes import long as long
 from .tensor import Tensor as Tensor
 from .creation import *
+from .random import *
+from .sampling import *
+from .structured import *
+from . import random as random
+from . import cuda as cuda
+from . import accelerator as accelerator
+from . import backends as backends
+from .backends import get_float32_matmul_precision as get_float32_matmul_precision
+from .backends import get_num_threads as get_num_threads
+from .backends import set_float32_matmul_precision as set_float32_matmul_precision
+from .backends import set_num_threads as set_num_threads
 from .ops.activation import *
 from .ops.arith import *
 from .ops.compare import *

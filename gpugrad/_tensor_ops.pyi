@@ -162,6 +162,12 @@ class TensorOps:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
         ...
 
+    def bernoulli_(self, p: builtins.float | Tensor = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor broadcast to this one) or 0, in
+        place; any dtype.
+        """
+        ...
+
     def bool(self) -> Tensor:
         """The tensor as bool (itself if it already is)."""
         ...
@@ -230,6 +236,10 @@ class TensorOps:
 
     def expm1(self) -> Tensor:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
+        ...
+
+    def exponential_(self, lambd: builtins.float = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with samples of the exponential distribution of rate ``lambd``, in place."""
         ...
 
     def flatten(self, start_dim: builtins.int = ..., end_dim: builtins.int = ...) -> Tensor:
@@ -354,12 +364,44 @@ class TensorOps:
         """``-input``."""
         ...
 
+    def new_empty(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """An uninitialised tensor of the given size, with this tensor's dtype and device unless
+        given.
+        """
+        ...
+
+    def new_full(self, size: Sequence[builtins.int], fill_value: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """``fill_value`` everywhere, with this tensor's dtype (not the value's) and device unless
+        given.
+        """
+        ...
+
+    def new_ones(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Ones of the given size, with this tensor's dtype and device unless given."""
+        ...
+
+    def new_tensor(self, data: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        ...
+
+    def new_zeros(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Zeros of the given size, with this tensor's dtype and device unless given."""
+        ...
+
     def permute(self, *dims: ShapeLike) -> Tensor:
         """The dimensions reordered: output dimension i is input dimension ``dims[i]``."""
         ...
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        ...
+
+    def random_(self, from_: builtins.int | None = ..., to: Any = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with integers uniform on [from, to), in place, read as PyTorch reads them:
+        ``random_()`` draws from 0 up to the dtype's largest exactly held integer (2**mantissa for
+        floating dtypes) inclusive, ``random_(to)`` from [0, to), ``random_(from, to)`` from
+        [from, to), and ``random_(from, None)`` from ``from`` up to that largest integer.
+        """
         ...
 
     def relu(self) -> Tensor:
@@ -427,6 +469,26 @@ class TensorOps:
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
+        ...
+
+    def tril(self, diagonal: builtins.int = ...) -> Tensor:
+        """The lower triangle of the last two dimensions (elements with ``j <= i + diagonal``),
+        zeros elsewhere; the gradient flows to the kept elements.
+        """
+        ...
+
+    def tril_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``tril`` in place."""
+        ...
+
+    def triu(self, diagonal: builtins.int = ...) -> Tensor:
+        """The upper triangle of the last two dimensions (elements with ``j >= i + diagonal``),
+        zeros elsewhere.
+        """
+        ...
+
+    def triu_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``triu`` in place."""
         ...
 
     def type_as(self, other: Tensor) -> Tensor:
