@@ -151,8 +151,9 @@ _threads_set: int | None = None
 
 
 def set_num_threads(n: int) -> None:
-    """Run the CPU's matrix products on ``n`` threads: limits NumPy's BLAS pool (and any
-    OpenMP pool) through threadpoolctl, for the rest of the process."""
+    """Run the CPU's matrix products on ``n`` threads: limits, through threadpoolctl, the BLAS
+    (and OpenMP) thread pools of the libraries loaded so far (NumPy's BLAS always is), for the
+    rest of the process."""
     global _threads_set
     if isinstance(n, bool) or not isinstance(n, int):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
@@ -165,10 +166,17 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads of the BLAS pool the CPU path uses (the largest, if several)."""
+    """The number of threads of NumPy's BLAS pool, where the CPU path's matrix products run
+    (else the largest BLAS pool loaded)."""
+    import os
+
+    import numpy as np
     from threadpoolctl import threadpool_info
 
-    blas = [p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"]
-    if blas:
-        return int(max(blas))
+    home = os.path.dirname(os.path.dirname(os.path.abspath(np.__file__)))
+    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    mine = [p for p in blas if os.path.relpath(p["filepath"], home).startswith("numpy")]
+    pools = mine or blas
+    if pools:
+        return int(max(p["num_threads"] for p in pools))
     return _threads_set if _threads_set is not None else 1

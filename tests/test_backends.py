@@ -2,7 +2,11 @@
 CPU thread count."""
 
 import importlib
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -204,3 +208,13 @@ def test_tf32_switch_sets_cupys_compute_type(monkeypatch, restore_flags):
     gg.backends.cuda.matmul.allow_tf32 = False
     assert calls == [(np.float32, linalg.COMPUTE_TYPE_TF32),
                      (np.float32, linalg.COMPUTE_TYPE_FP32)]
+
+
+def test_demo_threads_flag(tmp_path):
+    """examples/digits.py runs its CPU products on one BLAS thread unless told otherwise."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    out = subprocess.run([sys.executable, str(root / "examples" / "digits.py"), "--epochs", "1",
+                          "--device", "cpu", "--no-plot", "--out", str(tmp_path)],
+                         capture_output=True, text=True, check=True, env=env).stdout
+    assert "BLAS threads: 1" in out and "samples/s" in out
