@@ -97,10 +97,15 @@ def _load_cupy():
         if n < 1:
             raise RuntimeError("the CUDA driver reports no device")
         _cupy = cupy
-        _on_cupy_loaded(cupy)
     except Exception as e:  # ImportError, CUDARuntimeError, driver errors: all mean unavailable
         _cupy_error = f"{type(e).__name__}: {e}".strip()
         _cupy = None
+        return None
+    try:
+        _on_cupy_loaded(_cupy)
+    except Exception as e:  # settings and statistics must never make CUDA unusable
+        warnings.warn(f"gpugrad: CUDA works, but applying its settings failed ({e!r}); "
+                      "allow_tf32 and max_memory_allocated may not take effect", stacklevel=2)
     return _cupy
 
 
