@@ -5,7 +5,6 @@ come from ``gpugrad.ops``' modules, each of which lists its public names in ``__
 """
 
 from ._version import __version__ as __version__
-from . import cuda as cuda
 from ._device import Device as device
 from .autograd import enable_grad as enable_grad
 from .autograd import inference_mode as inference_mode
@@ -33,6 +32,17 @@ from ._printing import get_printoptions as get_printoptions
 from ._printing import printoptions as printoptions
 from ._printing import set_printoptions as set_printoptions
 from .creation import *
+from .random import *
+from .sampling import *
+from .structured import *
+from . import random as random
+from . import cuda as cuda
+from . import accelerator as accelerator
+from . import backends as backends
+from .backends import get_float32_matmul_precision as get_float32_matmul_precision
+from .backends import get_num_threads as get_num_threads
+from .backends import set_float32_matmul_precision as set_float32_matmul_precision
+from .backends import set_num_threads as set_num_threads
 from .ops.activation import *
 from .ops.arith import *
 from .ops.arrange import *

@@ -173,6 +173,12 @@ class TensorOps:
         """The indices of the nonzero elements, shape (count, ndim): ``nonzero(input)``."""
         ...
 
+    def bernoulli_(self, p: builtins.float | Tensor = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor broadcast to this one) or 0, in
+        place; any dtype.
+        """
+        ...
+
     def bool(self, memory_format: Any = ...) -> Tensor:
         """The tensor as bool (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
@@ -281,6 +287,10 @@ class TensorOps:
 
     def expm1(self) -> Tensor:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
+        ...
+
+    def exponential_(self, lambd: builtins.float = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with samples of the exponential distribution of rate ``lambd``, in place."""
         ...
 
     def flatten(self, start_dim: builtins.int = ..., end_dim: builtins.int = ...) -> Tensor:
@@ -512,6 +522,30 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def new_empty(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """An uninitialised tensor of the given size, with this tensor's dtype and device unless
+        given.
+        """
+        ...
+
+    def new_full(self, size: Sequence[builtins.int], fill_value: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """``fill_value`` everywhere, with this tensor's dtype (not the value's) and device unless
+        given.
+        """
+        ...
+
+    def new_ones(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Ones of the given size, with this tensor's dtype and device unless given."""
+        ...
+
+    def new_tensor(self, data: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        ...
+
+    def new_zeros(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Zeros of the given size, with this tensor's dtype and device unless given."""
+        ...
+
     def nonzero(self, *, as_tuple: builtins.bool = ...) -> Any:
         """The indices of the nonzero elements: an int64 tensor of shape (count, ndim), or with
         ``as_tuple`` one 1-d tensor per dimension (a 0-d input counts as 1-d).
@@ -524,6 +558,14 @@ class TensorOps:
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        ...
+
+    def random_(self, from_: builtins.int | None = ..., to: Any = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with integers uniform on [from, to), in place, read as PyTorch reads them:
+        ``random_()`` draws from 0 up to the dtype's largest exactly held integer (2**mantissa for
+        floating dtypes) inclusive, ``random_(to)`` from [0, to), ``random_(from, to)`` from
+        [from, to), and ``random_(from, None)`` from ``from`` up to that largest integer.
+        """
         ...
 
     def ravel(self) -> Tensor:
@@ -679,6 +721,26 @@ class TensorOps:
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
+        ...
+
+    def tril(self, diagonal: builtins.int = ...) -> Tensor:
+        """The lower triangle of the last two dimensions (elements with ``j <= i + diagonal``),
+        zeros elsewhere; the gradient flows to the kept elements.
+        """
+        ...
+
+    def tril_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``tril`` in place."""
+        ...
+
+    def triu(self, diagonal: builtins.int = ...) -> Tensor:
+        """The upper triangle of the last two dimensions (elements with ``j >= i + diagonal``),
+        zeros elsewhere.
+        """
+        ...
+
+    def triu_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``triu`` in place."""
         ...
 
     @overload
