@@ -6,6 +6,7 @@ from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
 from .ops.reduce import MaxResult
+from .random import Generator
 from .tensor import Tensor
 
 __all__ = ["TensorOps"]
@@ -552,6 +553,10 @@ class TensorOps:
         """
         ...
 
+    def normal_(self, mean: builtins.float = ..., std: builtins.float = ..., *, generator: Generator | None = ...) -> Tensor:
+        """Fill with samples of N(mean, std**2), in place."""
+        ...
+
     def permute(self, *dims: ShapeLike) -> Tensor:
         """The dimensions reordered: output dimension i is input dimension ``dims[i]``."""
         ...
@@ -758,6 +763,10 @@ class TensorOps:
 
     def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         """Dimension ``dim`` split into dimensions of ``sizes`` (one of them may be -1)."""
+        ...
+
+    def uniform_(self, a: builtins.float = ..., b: builtins.float = ..., *, generator: Generator | None = ...) -> Tensor:
+        """Fill with samples of U(a, b) (PyTorch's ``from``, ``to``), in place."""
         ...
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:

@@ -175,6 +175,7 @@ def _sample_into(t: Tensor, draw) -> Tensor:
     return t._write(write)
 
 
+@method()
 def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *,
             generator: Generator | None = None) -> Tensor:
     """Fill with samples of N(mean, std**2), in place."""
@@ -186,6 +187,7 @@ def normal_(input: Tensor, mean: float = 0.0, std: float = 1.0, *,
                         * std + mean)
 
 
+@method()
 def uniform_(input: Tensor, a: float = 0.0, b: float = 1.0, *,
              generator: Generator | None = None) -> Tensor:
     """Fill with samples of U(a, b) (PyTorch's ``from``, ``to``), in place."""
@@ -273,7 +275,4 @@ def exponential_(input: Tensor, lambd: float = 1.0, *, generator: Any = None) ->
     return _sample_into(input, draw)
 
 
-_registry.bind(Tensor)
-# Tensor.normal_ and uniform_ are written in tensor.py without generator=: these take over.
-Tensor.normal_ = normal_  # type: ignore[method-assign, assignment]
-Tensor.uniform_ = uniform_  # type: ignore[method-assign, assignment]
+_registry.bind(Tensor)  # the methods marked here, imported after gpugrad.ops bound its own

@@ -453,21 +453,6 @@ class Tensor(_ag.TensorBase, _TensorOps):
         """Clamp to ``[min, max]``, in place."""
         return self._write(lambda a: _dev.array_module(a).clip(a, min, max, out=a))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples of U(a, b), in place."""
-        def write(arr):
-            u = _dev.random_uniform(self.device, arr.shape, arr.dtype)
-            arr[...] = u * (b - a) + a
-
-        return self._write(write)
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with samples of N(mean, std^2), in place."""
-        def write(arr):
-            arr[...] = _dev.random_normal(self.device, arr.shape, arr.dtype) * std + mean
-
-        return self._write(write)
-
 
 _new = object.__new__
 _wrap = Tensor._wrap

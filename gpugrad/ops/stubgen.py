@@ -37,6 +37,7 @@ from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
 from .ops.reduce import MaxResult
+from .random import Generator
 from .tensor import Tensor
 
 __all__ = ["TensorOps"]
