@@ -504,7 +504,9 @@ def _graph_view(node, gy, strict: bool):
         if isinstance(t, TensorBase):
             lift[id(t._data)] = t
         elif isinstance(t, np.ndarray) or type(t).__module__.startswith("cupy"):
-            t = xp.tensor(t)  # a constant input
+            c = xp.tensor(t)  # a constant input
+            lift[id(t)] = c
+            t = c
         saved.append(t)
     out = d.get("_out")
     if out is not None:

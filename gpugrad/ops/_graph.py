@@ -16,7 +16,7 @@ import numpy as np
 from .. import _device as _dev
 from .. import creation
 from ..tensor import Tensor
-from . import compare, reduce, shape
+from . import arrange, compare, reduce, scatter, shape
 
 
 def _t(x: Any, like: Tensor) -> Any:
@@ -150,6 +150,13 @@ class TensorXP:
             idx[axis] = slice(lo, hi)
             out.append(a[tuple(idx)])
         return out
+
+    def flip(self, a: Tensor, axis: Any = None) -> Tensor:
+        dims = tuple(range(a.ndim)) if axis is None else axis
+        return arrange.flip(a, dims if isinstance(dims, tuple) else (dims,))
+
+    def take_along_axis(self, a: Tensor, indices: Any, axis: int) -> Tensor:
+        return scatter.take_along_dim(a, self.tensor(indices), axis)
 
     def take(self, a: Tensor, i: int, axis: int = 0) -> Tensor:
         idx: list[Any] = [slice(None)] * a.ndim
