@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -142,13 +143,23 @@ def _operands(input: Tensor, other: Any) -> tuple[Any, Any]:
     return input._data, other
 
 
+def _compare(name: str, fn: Any, input: Tensor, other: Any) -> Tensor:
+    """``fn(input, other)`` as a bool tensor; shapes that do not broadcast raise RuntimeError
+    (as every other op does), not NumPy's ValueError."""
+    a, b = _operands(input, other)
+    try:
+        return Tensor._wrap(fn(a, b))
+    except ValueError:
+        raise RuntimeError(f"{name}: shapes {list(input.shape)} and {list(np.shape(b))} do not "
+                           "broadcast") from None
+
+
 @method("eq", "__eq__")
 def eq(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
     if other is None:
         return False  # type: ignore[return-value]
-    a, b = _operands(input, other)
-    return Tensor._wrap(a == b)
+    return _compare("eq", operator.eq, input, other)
 
 
 @method("ne", "__ne__")
@@ -156,45 +167,40 @@ def ne(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
     if other is None:
         return True  # type: ignore[return-value]
-    a, b = _operands(input, other)
-    return Tensor._wrap(a != b)
+    return _compare("ne", operator.ne, input, other)
 
 
 @method("lt", "less", "__lt__")
 def lt(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input < other``, elementwise, as a bool tensor."""
-    a, b = _operands(input, other)
-    return Tensor._wrap(a < b)
+    return _compare("lt", operator.lt, input, other)
 
 
 @method("le", "less_equal", "__le__")
 def le(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input <= other``, elementwise, as a bool tensor."""
-    a, b = _operands(input, other)
-    return Tensor._wrap(a <= b)
+    return _compare("le", operator.le, input, other)
 
 
 @method("gt", "greater", "__gt__")
 def gt(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input > other``, elementwise, as a bool tensor."""
-    a, b = _operands(input, other)
-    return Tensor._wrap(a > b)
+    return _compare("gt", operator.gt, input, other)
 
 
 @method("ge", "greater_equal", "__ge__")
 def ge(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input >= other``, elementwise, as a bool tensor."""
-    a, b = _operands(input, other)
-    return Tensor._wrap(a >= b)
+    return _compare("ge", operator.ge, input, other)
 
 
 @method()
 def isclose(input: Tensor, other: TensorOrNumber, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
-    a, b = _operands(input, other)
-    xp = _dev.array_module(a)
-    return Tensor._wrap(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    xp = _dev.array_module(input._data)
+    return _compare("isclose", lambda a, b: xp.isclose(a, b, rtol=rtol, atol=atol,
+                                                       equal_nan=equal_nan), input, other)
 
 
 @method()
