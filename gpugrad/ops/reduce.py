@@ -22,9 +22,17 @@ def norm_dims(dim, ndim: int):
     """``dim`` (None, int or tuple, negatives allowed) as a sorted tuple of axes, checked."""
     if dim is None:
         return _ALL[ndim] if ndim < 8 else tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims: tuple[Any, ...] = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"dim must be an int or a tuple of ints, got {type(dim).__name__}: "
+                        f"{dim!r}")
     out = []
     for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"dim must be an int or a tuple of ints, got {dim!r}")
         d = int(d)
         if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
             raise IndexError(
@@ -38,6 +46,20 @@ def norm_dims(dim, ndim: int):
 
 
 _ALL = [tuple(range(n)) for n in range(8)]
+
+
+def check_reducible(name: str, x: Any, dim: Any, axes: tuple[int, ...]) -> None:
+    """max, min and their arg- forms have no identity: refuse to reduce an empty axis (an
+    empty tensor reduced over non-empty axes is fine), with PyTorch's error types."""
+    if x.size:
+        return
+    if dim is None:
+        raise (IndexError if name.startswith("arg") else RuntimeError)(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+            "Specify the reduction dim with the 'dim' argument.")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
 
 
 def _expand(xp, g, shape):
@@ -146,9 +168,8 @@ class AMax(Op):
     largest = True
 
     def forward(self, x, dim=None, keepdim=False):
-        if x.size == 0:
-            raise RuntimeError("max(): cannot reduce an empty tensor without an identity")
         self.axes = axes = norm_dims(dim, x.ndim)
+        check_reducible("amax" if self.largest else "amin", x, dim, axes)
         self.keepdim = keepdim
         self.x = x
         red = x.max if self.largest else x.min
@@ -177,6 +198,7 @@ class MaxDim(Op):
 
     def forward(self, x, dim, keepdim=False):
         (axis,) = norm_dims(dim, x.ndim) or (0,)
+        check_reducible("max" if self.largest else "min", x, dim, (axis,))
         arg = x.argmax if self.largest else x.argmin
         idx = arg(axis=axis, keepdims=True) if x.ndim else self.xp.zeros((), np.int64)
         self.axis, self.keepdim = axis, keepdim
@@ -208,7 +230,7 @@ class LogSumExp(Op):
         xp = self.xp
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
-        m = x.max(axis=axes, keepdims=True)
+        m = x.max(axis=axes, keepdims=True) if x.size else x.sum(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
         with np.errstate(divide="ignore"):
             y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
@@ -238,6 +260,7 @@ class MaxResult(NamedTuple):
 @method()
 def sum(input: Tensor, dim: DimLike = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (an int or a tuple; all dimensions by default)."""
+    dim = _all_if_empty(dim)
     if input._data.dtype.kind != "f":
         return Tensor._wrap(input._data.sum(axis=norm_dims(dim, input.ndim), keepdims=keepdim))
     return Sum.apply(input, dim=dim, keepdim=keepdim)
@@ -251,7 +274,18 @@ def mean(input: Tensor, dim: DimLike = None, keepdim: bool = False) -> Tensor:
             f"mean(): could not infer output dtype. Input dtype must be floating point, "
             f"but got {input.dtype}"
         )
-    return Mean.apply(input, dim=dim, keepdim=keepdim)
+    return Mean.apply(input, dim=_all_if_empty(dim), keepdim=keepdim)
+
+
+def _all_if_empty(dim: DimLike) -> DimLike:
+    """PyTorch reduces over every dimension when ``dim`` is an empty tuple or list."""
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
+
+
+def _floating_only(input: Tensor, name: str) -> None:
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}(): std and var only support floating point dtypes, got "
+                           f"{input.dtype}")
 
 
 def _correction(unbiased: bool | None, correction: float | None) -> float:
@@ -264,7 +298,8 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
 def var(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None) -> Tensor:
     """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased)."""
-    return Var.apply(input, dim=dim, correction=_correction(unbiased, correction),
+    _floating_only(input, "var")
+    return Var.apply(input, dim=_all_if_empty(dim), correction=_correction(unbiased, correction),
                      keepdim=keepdim)
 
 
@@ -272,7 +307,8 @@ def var(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdi
 def std(input: Tensor, dim: DimLike = None, unbiased: bool | None = None, keepdim: bool = False,
         *, correction: float | None = None) -> Tensor:
     """Standard deviation over ``dim`` (the square root of ``var``)."""
-    return Std.apply(input, dim=dim, correction=_correction(unbiased, correction),
+    _floating_only(input, "std")
+    return Std.apply(input, dim=_all_if_empty(dim), correction=_correction(unbiased, correction),
                      keepdim=keepdim)
 
 
@@ -291,6 +327,8 @@ def amin(input: Tensor, dim: DimLike = (), keepdim: bool = False) -> Tensor:
 def _arg(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Tensor:
     a = input._data
     f = a.argmax if largest else a.argmin
+    name = "argmax" if largest else "argmin"
+    check_reducible(name, a, dim, norm_dims(dim, a.ndim) if dim is not None else ())
     if dim is None:
         idx = f()
         if keepdim:
@@ -318,6 +356,9 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         return maximum(input, dim) if largest else minimum(input, dim)
     if dim is None:
         return amax(input) if largest else amin(input)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{'max' if largest else 'min'}(): dim must be an int, got "
+                        f"{type(dim).__name__}: {dim!r} (amax/amin reduce several dims)")
     cls = MaxDim if largest else MinDim
     values = cls.apply(input, dim=dim, keepdim=keepdim)
     return MaxResult(values, _arg(input, dim, keepdim, largest))
