@@ -15,9 +15,15 @@ from .reduce import norm_dims
 __all__ = ["softmax", "log_softmax"]
 
 
+def _max_or_zero(x, axis):
+    """The max over ``axis`` (keepdims) to shift by; zeros for an empty x (max has no identity
+    where the axis is empty, and the result is empty anyway)."""
+    return x.max(axis=axis, keepdims=True) if x.size else x.sum(axis=axis, keepdims=True)
+
+
 def _lse(xp, x, axis):
     """log-sum-exp over ``axis`` with keepdims, finite for finite inputs of any magnitude."""
-    m = xp.asarray(x.max(axis=axis, keepdims=True))
+    m = xp.asarray(_max_or_zero(x, axis))
     m = xp.where(xp.isfinite(m), m, 0.0)  # rows of +-inf: no shift (keeps the dtype: NEP 50)
     e = _dev.fix_scalar(x - m)
     xp.exp(e, out=e)
@@ -33,7 +39,7 @@ class Softmax(Op):
 
     def forward(self, x, dim):
         self.dim = dim
-        e = _dev.fix_scalar(x - x.max(axis=dim, keepdims=True))  # 0-d x: a NumPy scalar
+        e = _dev.fix_scalar(x - _max_or_zero(x, dim))  # 0-d x: a NumPy scalar
         self.xp.exp(e, out=e)
         e /= e.sum(axis=dim, keepdims=True)
         self.y = e
@@ -123,6 +129,8 @@ class Linear(Op):
     saved_inputs = (0, 1)
 
     def forward(self, x, weight, bias=None):
+        if bias is not None:
+            _check_bias(bias, weight)
         if x.shape[-1] != weight.shape[1]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({x.size // max(x.shape[-1], 1)}x"
@@ -140,6 +148,13 @@ class Linear(Op):
 
     def graph_backward(self, gy):
         return _linear_graph_grads(self, gy.reshape(-1, gy.shape[-1]))
+
+
+def _check_bias(bias, weight) -> None:
+    """A bias must broadcast over the output features (else the error would name x and weight)."""
+    if bias.shape[-1:] not in ((), (1,), (weight.shape[0],)):
+        raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match the "
+                           f"{weight.shape[0]} output features of weight {list(weight.shape)}")
 
 
 def _linear_grads(node, g2):
@@ -173,6 +188,7 @@ class LinearAct(Op):
 
     def forward(self, x, weight, bias, act="tanh", params=()):
         spec = K.ACTIVATIONS[act]
+        _check_bias(bias, weight)
         y = Linear.forward(self, x, weight)
         z = y.reshape(-1, y.shape[-1])
         self.spec, self.params = spec, params
@@ -202,7 +218,10 @@ class LinearAct(Op):
         return _linear_graph_grads(self, g2 * DERIVATIVES[name](self.xp, saved, *self.params))
 
 
-def _dim(dim: int | None, ndim: int) -> int | None:
+def _dim(dim: int | None, ndim: int, input: Tensor, name: str) -> int | None:
+    if not input.is_floating_point():  # PyTorch has no integer kernel either
+        raise RuntimeError(f"{name}(): expected a floating point tensor, got {input.dtype}; "
+                           "convert it first (x.float())")
     if ndim == 0:  # a 0-d tensor: softmax is 1, log_softmax 0
         norm_dims(0 if dim is None else dim, 0)
         return None
@@ -214,10 +233,10 @@ def _dim(dim: int | None, ndim: int) -> int | None:
 @method()
 def softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
-    return Softmax.apply(input, dim=_dim(dim, input.ndim))
+    return Softmax.apply(input, dim=_dim(dim, input.ndim, input, "softmax"))
 
 
 @method()
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
     """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
-    return LogSoftmax.apply(input, dim=_dim(dim, input.ndim))
+    return LogSoftmax.apply(input, dim=_dim(dim, input.ndim, input, "log_softmax"))
