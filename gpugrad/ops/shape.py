@@ -175,9 +175,12 @@ def reshape(input: Tensor, *shape: ShapeLike) -> Tensor:
     n = input.numel()
     known = builtins.int(np.prod([d for d in new if d != -1]))
     free = new.count(-1)
-    if free > 1 or builtins.any(d < -1 for d in new) or (
-        known != n if not free else (known == 0 or n % known)
-    ):
+    if free > 1:
+        raise RuntimeError(f"shape '{list(new)}': only one dimension can be inferred")
+    for d in new:
+        if d < -1:
+            raise RuntimeError(f"shape '{list(new)}': invalid shape dimension {d}")
+    if known != n if not free else (known == 0 or n % known):
         raise RuntimeError(f"shape '{list(new)}' is invalid for input of size {n}")
     return Reshape.apply(input, shape=new)
 
@@ -489,9 +492,13 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor):  # iterating it would join its rows
+        raise TypeError(f"{name}(): expected a sequence of Tensors, got a Tensor of shape "
+                        f"{list(tensors.shape)}; pass a list, e.g. {name}([a, b])")
     seq = list(tensors)
-    if not seq:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    if not seq:  # PyTorch: ValueError from cat, RuntimeError from stack
+        raise (ValueError if name == "cat" else RuntimeError)(
+            f"{name}(): expected a non-empty list of Tensors")
     return seq
 
 
