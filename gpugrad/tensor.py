@@ -508,7 +508,8 @@ def _as_array(data, dtype, device):
     from_python = not isinstance(data, (np.ndarray, np.generic))
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
         if any(isinstance(x, Tensor) and x.numel() != 1 for x in data):
-            raise TypeError("tensor() of a list of multi-element Tensors: use gpugrad.stack")
+            raise ValueError("only one element tensors can be converted to Python scalars: "
+                             "tensor() of a list of multi-element Tensors; use gpugrad.stack")
         data = [x.item() if isinstance(x, Tensor) else x for x in data]
     try:
         arr = np.array(data)

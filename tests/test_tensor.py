@@ -34,7 +34,7 @@ def test_tensor_copies_its_input():
 
 
 def test_bad_data_raises_clearly():
-    with pytest.raises(TypeError, match="stack"):
+    with pytest.raises(ValueError, match="stack"):
         gg.tensor([gg.ones(2), gg.ones(2)])
     with pytest.raises((TypeError, ValueError)):
         gg.tensor([[1, 2], [3]])
