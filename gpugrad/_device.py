@@ -25,7 +25,7 @@ class Device:
     """A device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:1")``, ``Device("cuda", 1)``.
 
     ``"cuda"`` without an index means the current CUDA device; tensors always report a concrete
-    index.
+    index. A malformed name raises RuntimeError (as PyTorch's ``torch.device``).
     """
 
     __slots__ = ("type", "index")
@@ -40,18 +40,19 @@ class Device:
             idx = None
             if rest:
                 if not rest.isdigit():
-                    raise ValueError(f"invalid device {spec!r}: the index must be a number")
+                    raise RuntimeError(f"invalid device {spec!r}: the index must be a number")
                 idx = int(rest)
         else:
             raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
         if kind not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device type {kind!r} in {spec!r}: expected 'cpu' or 'cuda'")
+            raise RuntimeError(f"unknown device type {kind!r} in {spec!r}: expected 'cpu' or "
+                               "'cuda'")
         if index is not None:
             if idx is not None and idx != index:
-                raise ValueError(f"device {spec!r} given with a different index {index}")
+                raise RuntimeError(f"device {spec!r} given with a different index {index}")
             idx = int(index)
         if kind == "cpu" and idx not in (None, 0):
-            raise ValueError(f"the cpu device has no index {idx}")
+            raise RuntimeError(f"the cpu device has no index {idx}")
         self.type = kind
         self.index = None if kind == "cpu" else idx
 
@@ -59,7 +60,7 @@ class Device:
         if isinstance(other, str):
             try:
                 other = Device(other)
-            except (ValueError, TypeError):
+            except (RuntimeError, TypeError):
                 return False
         return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
 

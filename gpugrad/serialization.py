@@ -343,8 +343,8 @@ def _place(obj: Any, map_location: MapLocation, moved: dict[int, Tensor]) -> Any
         if t is None:
             where = _target(obj.device, map_location)
             if where.startswith("cuda") and not _cuda.is_available():
-                raise RuntimeError(f"this checkpoint holds a tensor saved on {obj.device}, but "
-                                   "CUDA is not available here; pass map_location='cpu'")
+                raise RuntimeError(f"load: a tensor saved on {obj.device} would go to {where}, "
+                                   "but CUDA is not available here; pass map_location='cpu'")
             t = moved[id(obj)] = obj.tensor.to(where)
         return t
     if isinstance(obj, list):

@@ -48,7 +48,7 @@ def test_default_device_is_the_cpu_and_can_be_set(restore_default_device):
     gg.set_default_device(gg.device("cpu"))
     gg.set_default_device(None)
     assert gg.get_default_device() == gg.device("cpu")
-    with pytest.raises(ValueError, match="unknown device type"):
+    with pytest.raises(RuntimeError, match="unknown device type"):
         gg.set_default_device("tpu")
 
 
