@@ -282,7 +282,7 @@ def test_cross_entropy_errors(device):
         F.cross_entropy(x, gg.tensor([0, 1, 2], device=device), weight=gg.ones(3, device=device))
     with pytest.raises(RuntimeError, match="ignore_index is not supported"):
         F.cross_entropy(x, gg.zeros(3, 4, device=device), ignore_index=0)
-    with pytest.raises(TypeError, match="class indices"):
+    with pytest.raises(RuntimeError, match="class indices"):
         F.cross_entropy(x, gg.zeros(3, 5, device=device))
     with pytest.raises(ValueError, match="label_smoothing"):
         nn.CrossEntropyLoss(label_smoothing=1.5)
@@ -324,5 +324,5 @@ def test_loss_modules_match_functional_and_repr(device):
         nn.HuberLoss(delta=0.0)
     with pytest.raises(ValueError, match="beta"):
         F.smooth_l1_loss(x, y, beta=-1.0)
-    with pytest.raises(ValueError, match="differ"):
+    with pytest.raises(RuntimeError, match="differ"):
         F.l1_loss(x, y[:2])

@@ -59,11 +59,22 @@ def _as_tensor(value: Any, like: Tensor, name: str) -> Tensor:
     return _wrap(_dev.to_device(arr, like.device), None)
 
 
+def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
 def _float_target(input: Tensor, target: Any, fn: str, message: str | None = None) -> Tensor:
     target = _as_tensor(target, input, "target")
     if not target.is_floating_point():
         raise TypeError(f"{fn}: target must be a floating point tensor, got {target.dtype}")
     if target.shape != input.shape:
+        if message is None and not _broadcastable(input.shape, target.shape):
+            raise RuntimeError(f"{fn}: input shape {list(input.shape)} and target shape "
+                               f"{list(target.shape)} differ and do not broadcast")
         raise ValueError(message or f"{fn}: input shape {list(input.shape)} and target shape "
                                     f"{list(target.shape)} differ")
     return target
@@ -212,9 +223,9 @@ def _class_targets(input: Tensor, target: Any, fn: str
     if not isinstance(target, Tensor):
         target = _wrap(_dev.to_device(np.asarray(target), input.device), None)
     if target._data.dtype.kind not in "iu":
-        raise TypeError(f"{fn}: target must hold class indices (an integer tensor), got "
-                        f"{target.dtype}; probability targets must have the input's shape "
-                        f"{list(input.shape)}")
+        raise RuntimeError(f"{fn}: target must hold class indices (an integer tensor), got "
+                           f"{target.dtype}; probability targets must have the input's shape "
+                           f"{list(input.shape)}")
     _dev.same_device_or_raise(input._data, target._data)
     if input.ndim == 0:
         raise ValueError(f"{fn}: input must have a class dimension, got a 0-d tensor")

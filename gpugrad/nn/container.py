@@ -6,6 +6,7 @@ They hold modules or parameters and register them, so ``parameters()``, ``to()``
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
@@ -15,6 +16,7 @@ from .module import Module, Parameter
 
 
 def _index(idx: int, n: int, what: str) -> int:
+    idx = operator.index(idx)  # a float or str: TypeError, as for a list
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range for a {what} of length {n}")
     return idx % n

@@ -22,7 +22,8 @@ class Unflatten(TensorMap, Module):
             raise TypeError("unflattened_size must be a tuple of ints, but found "
                             f"{unflattened_size!r}")
         if sum(n == -1 for n in unflattened_size) > 1:
-            raise ValueError("unflattened_size can have at most one -1")
+            raise RuntimeError("unflattened_size can have at most one -1 (only one dimension can "
+                               "be inferred)")
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -186,6 +186,11 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size "
                            f"{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(p.shape)} and normalized_shape = "
+                               f"{list(shape)}")
     dims = tuple(range(input.ndim - k, input.ndim))
     xc = input - input.mean(dims, keepdim=True)
     y = xc / sqrt((xc * xc).mean(dims, keepdim=True) + float(eps))
@@ -263,11 +268,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         input = _wrap(_dev.to_device(np.asarray(input), weight.device), None)
     idx = input._data
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype}")
+        raise RuntimeError(f"embedding: indices must be an integer tensor (Long, Int), got "
+                           f"{input.dtype}")
     _dev.same_device_or_raise(weight._data, idx)
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got "
-                         f"{list(weight.shape)}")
+        raise RuntimeError(f"embedding: weight must be 2-d (num_embeddings, embedding_dim), got "
+                           f"{list(weight.shape)}")
     v = weight.shape[0]
     if idx.size and bool(((idx < 0) | (idx >= v)).any()):  # one host sync (CuPy would wrap)
         bad = int(idx[(idx < 0) | (idx >= v)].reshape(-1)[0])
@@ -286,7 +292,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     (``num_classes=-1``: one more than the largest index)."""
     t = tensor._data
     if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to index tensors, got {tensor.dtype}")
+        raise RuntimeError(f"one_hot is only applicable to index tensors, got {tensor.dtype}")
     xp = _dev.array_module(t)
     if t.size and bool((t < 0).any()):
         raise RuntimeError("one_hot: Class values must be non-negative.")

@@ -75,6 +75,9 @@ def _host_draw(tensor: Tensor, kind: str, generator: Any) -> np.ndarray:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b)."""
     _check_generator(generator)
+    if not a <= b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} "
+                           f"> to={b}")
     if not isinstance(generator, np.random.Generator):
         with _ag.no_grad():
             return _sampling.uniform_(tensor, a, b, generator=generator)
@@ -84,6 +87,8 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = No
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std**2)."""
     _check_generator(generator)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if not isinstance(generator, np.random.Generator):
         with _ag.no_grad():
             return _sampling.normal_(tensor, mean, std, generator=generator)

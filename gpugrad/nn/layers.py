@@ -10,6 +10,7 @@ from ..kernels import ACTIVATIONS
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .container import _index
 from .loss import CrossEntropyLoss, MSELoss  # noqa: F401  (their home is loss.py)
 from .module import Module, Parameter, TensorMap
 
@@ -71,7 +72,7 @@ class Sequential(TensorMap, Module):
         mods = list(self._modules.values())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
-        return mods[idx]
+        return mods[_index(idx, len(mods), "Sequential")]
 
     def __len__(self) -> int:
         return len(self._modules)
