@@ -813,9 +813,6 @@ class CyclicLR(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         base_lrs = _format_param("base_lr", optimizer, base_lr)
-        if last_epoch == -1:
-            for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
         self.max_lrs = _format_param("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -836,7 +833,10 @@ class CyclicLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
             self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
             self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
+        if last_epoch == -1:  # every argument checked: now write into the groups
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+            if cycle_momentum:
                 for m, b, group in zip(self.max_momentums, self.base_momentums,
                                        optimizer.param_groups):
                     _set_momentum(group, m, self.use_beta1)
@@ -961,11 +961,6 @@ class OneCycleLR(LRScheduler):
             ]
         self._anneal_func_type = anneal_strategy
         max_lrs = _format_param("max_lr", optimizer, max_lr)
-        if last_epoch == -1:
-            for m, group in zip(max_lrs, optimizer.param_groups):
-                group["initial_lr"] = m / div_factor
-                group["max_lr"] = m
-                group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
@@ -974,7 +969,12 @@ class OneCycleLR(LRScheduler):
             self.use_beta1 = "betas" in optimizer.defaults
             maxm = _format_param("max_momentum", optimizer, max_momentum)
             basem = _format_param("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
+        if last_epoch == -1:  # every argument checked: now write into the groups
+            for m, group in zip(max_lrs, optimizer.param_groups):
+                group["initial_lr"] = m / div_factor
+                group["max_lr"] = m
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+            if cycle_momentum:
                 for m, b, group in zip(maxm, basem, optimizer.param_groups):
                     _set_momentum(group, m, self.use_beta1)
                     group["max_momentum"] = m
