@@ -777,6 +777,9 @@ def _seed_grads(outputs, grad_outputs, create_graph: bool, who: str) -> list[Any
             else:
                 seeds.append(g._data if g._data.dtype == d.dtype else g._data.astype(d.dtype))
             continue
+        if not hasattr(g, "__cuda_array_interface__") and np.asarray(g).dtype.kind not in "biuf":
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")  # not numbers: a str would be parsed
         arr = _dev.array_module(d).asarray(g, dtype=d.dtype)
         if arr.shape != d.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{k}] has a shape of "
