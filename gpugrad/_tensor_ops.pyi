@@ -220,6 +220,10 @@ class TensorOps:
         """True when both tensors have the same shape and the same elements."""
         ...
 
+    def erf(self) -> Tensor:
+        """The error function ``2/sqrt(pi) * integral of exp(-t^2) from 0 to input``, elementwise."""
+        ...
+
     def exp(self) -> Tensor:
         """``e ** input``, elementwise."""
         ...
