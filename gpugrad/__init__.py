@@ -36,6 +36,7 @@ from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
 from .ops.shape import *
+from .ops.trig import *
 from .ops.unary import *
 from . import nn as nn
 from . import optim as optim

@@ -254,6 +254,15 @@ def erf(x, out=None):
     return _erf(x) if out is None else _erf(x, out=out)
 
 
+def erfc(x):
+    """The complementary error function ``1 - erf(x)`` (accurate where erf is near 1)."""
+    if isinstance(x, np.ndarray):
+        from scipy.special import erfc as _erfc
+    else:
+        from cupyx.scipy.special import erfc as _erfc
+    return _erfc(x)
+
+
 # ---------------------------------------------------------------------------------------------
 # Random numbers: one generator per device, all reseeded by manual_seed.
 

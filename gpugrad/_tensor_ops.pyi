@@ -130,8 +130,32 @@ class TensorOps:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
         ...
 
+    def abs_(self) -> Tensor:
+        """In place: ``input = abs(input, ...)``."""
+        ...
+
     def absolute(self) -> Tensor:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
+        ...
+
+    def absolute_(self) -> Tensor:
+        """In place: ``input = abs(input, ...)``."""
+        ...
+
+    def acos(self) -> Tensor:
+        """Arccosine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def acos_(self) -> Tensor:
+        """In place: ``input = acos(input, ...)``."""
+        ...
+
+    def acosh(self) -> Tensor:
+        """Inverse hyperbolic cosine, elementwise (NaN below 1)."""
+        ...
+
+    def acosh_(self) -> Tensor:
+        """In place: ``input = acosh(input, ...)``."""
         ...
 
     def add(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -154,6 +178,54 @@ class TensorOps:
         """Minimum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
         ...
 
+    def arccos(self) -> Tensor:
+        """Arccosine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def arccos_(self) -> Tensor:
+        """In place: ``input = acos(input, ...)``."""
+        ...
+
+    def arccosh(self) -> Tensor:
+        """Inverse hyperbolic cosine, elementwise (NaN below 1)."""
+        ...
+
+    def arccosh_(self) -> Tensor:
+        """In place: ``input = acosh(input, ...)``."""
+        ...
+
+    def arcsin(self) -> Tensor:
+        """Arcsine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def arcsin_(self) -> Tensor:
+        """In place: ``input = asin(input, ...)``."""
+        ...
+
+    def arcsinh(self) -> Tensor:
+        """Inverse hyperbolic sine, elementwise."""
+        ...
+
+    def arcsinh_(self) -> Tensor:
+        """In place: ``input = asinh(input, ...)``."""
+        ...
+
+    def arctan(self) -> Tensor:
+        """Arctangent, elementwise."""
+        ...
+
+    def arctan_(self) -> Tensor:
+        """In place: ``input = atan(input, ...)``."""
+        ...
+
+    def arctanh(self) -> Tensor:
+        """Inverse hyperbolic tangent, elementwise (``±inf`` at ±1, NaN beyond)."""
+        ...
+
+    def arctanh_(self) -> Tensor:
+        """In place: ``input = atanh(input, ...)``."""
+        ...
+
     def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ...) -> Tensor:
         """Indices of the maximum over ``dim`` (of the flattened tensor by default)."""
         ...
@@ -162,12 +234,52 @@ class TensorOps:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
         ...
 
+    def asin(self) -> Tensor:
+        """Arcsine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def asin_(self) -> Tensor:
+        """In place: ``input = asin(input, ...)``."""
+        ...
+
+    def asinh(self) -> Tensor:
+        """Inverse hyperbolic sine, elementwise."""
+        ...
+
+    def asinh_(self) -> Tensor:
+        """In place: ``input = asinh(input, ...)``."""
+        ...
+
+    def atan(self) -> Tensor:
+        """Arctangent, elementwise."""
+        ...
+
+    def atan_(self) -> Tensor:
+        """In place: ``input = atan(input, ...)``."""
+        ...
+
+    def atanh(self) -> Tensor:
+        """Inverse hyperbolic tangent, elementwise (``±inf`` at ±1, NaN beyond)."""
+        ...
+
+    def atanh_(self) -> Tensor:
+        """In place: ``input = atanh(input, ...)``."""
+        ...
+
     def bool(self) -> Tensor:
         """The tensor as bool (itself if it already is)."""
         ...
 
     def broadcast_to(self, size: ShapeLike) -> Tensor:
         """The tensor broadcast to ``size`` (a view; the gradient is summed back)."""
+        ...
+
+    def ceil(self) -> Tensor:
+        """The smallest integer not below each element (the dtype is kept; gradient zero)."""
+        ...
+
+    def ceil_(self) -> Tensor:
+        """In place: ``input = ceil(input, ...)``."""
         ...
 
     def clamp(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
@@ -188,6 +300,18 @@ class TensorOps:
 
     def cos(self) -> Tensor:
         """Cosine, elementwise (radians)."""
+        ...
+
+    def cos_(self) -> Tensor:
+        """In place: ``input = cos(input, ...)``."""
+        ...
+
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine, elementwise."""
+        ...
+
+    def cosh_(self) -> Tensor:
+        """In place: ``input = cosh(input, ...)``."""
         ...
 
     def cpu(self) -> Tensor:
@@ -224,8 +348,32 @@ class TensorOps:
         """The error function ``2/sqrt(pi) * integral of exp(-t^2) from 0 to input``, elementwise."""
         ...
 
+    def erf_(self) -> Tensor:
+        """In place: ``input = erf(input, ...)``."""
+        ...
+
+    def erfc(self) -> Tensor:
+        """The complementary error function ``1 - erf(input)``, elementwise."""
+        ...
+
+    def erfc_(self) -> Tensor:
+        """In place: ``input = erfc(input, ...)``."""
+        ...
+
     def exp(self) -> Tensor:
         """``e ** input``, elementwise."""
+        ...
+
+    def exp2(self) -> Tensor:
+        """``2 ** input``, elementwise."""
+        ...
+
+    def exp2_(self) -> Tensor:
+        """In place: ``input = exp2(input, ...)``."""
+        ...
+
+    def exp_(self) -> Tensor:
+        """In place: ``input = exp(input, ...)``."""
         ...
 
     def expand(self, *sizes: ShapeLike) -> Tensor:
@@ -236,12 +384,40 @@ class TensorOps:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
         ...
 
+    def expm1_(self) -> Tensor:
+        """In place: ``input = expm1(input, ...)``."""
+        ...
+
+    def fix(self) -> Tensor:
+        """Each element rounded toward zero (the dtype is kept; gradient zero)."""
+        ...
+
+    def fix_(self) -> Tensor:
+        """In place: ``input = trunc(input, ...)``."""
+        ...
+
     def flatten(self, start_dim: builtins.int = ..., end_dim: builtins.int = ...) -> Tensor:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
         ...
 
     def float(self) -> Tensor:
         """The tensor as float32 (itself if it already is)."""
+        ...
+
+    def floor(self) -> Tensor:
+        """The largest integer not above each element (the dtype is kept; gradient zero)."""
+        ...
+
+    def floor_(self) -> Tensor:
+        """In place: ``input = floor(input, ...)``."""
+        ...
+
+    def frac(self) -> Tensor:
+        """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
+        ...
+
+    def frac_(self) -> Tensor:
+        """In place: ``input = frac(input, ...)``."""
         ...
 
     def ge(self, other: TensorOrNumber) -> Tensor:
@@ -288,8 +464,32 @@ class TensorOps:
         """Natural logarithm, elementwise (``-inf`` at 0, NaN below)."""
         ...
 
+    def log10(self) -> Tensor:
+        """Base-10 logarithm, elementwise."""
+        ...
+
+    def log10_(self) -> Tensor:
+        """In place: ``input = log10(input, ...)``."""
+        ...
+
     def log1p(self) -> Tensor:
         """``log(1 + input)``, elementwise, accurate where ``input`` is small."""
+        ...
+
+    def log1p_(self) -> Tensor:
+        """In place: ``input = log1p(input, ...)``."""
+        ...
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm, elementwise."""
+        ...
+
+    def log2_(self) -> Tensor:
+        """In place: ``input = log2(input, ...)``."""
+        ...
+
+    def log_(self) -> Tensor:
+        """In place: ``input = log(input, ...)``."""
         ...
 
     def log_softmax(self, dim: builtins.int | None = ...) -> Tensor:
@@ -346,6 +546,16 @@ class TensorOps:
         """In place: ``input *= other``."""
         ...
 
+    def nan_to_num(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
+        """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (default: the largest
+        and lowest finite values of the dtype); the gradient flows where ``input`` was finite.
+        """
+        ...
+
+    def nan_to_num_(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
+        """In place: ``input = nan_to_num(input, ...)``."""
+        ...
+
     def ne(self, other: TensorOrNumber) -> Tensor:
         """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
         ...
@@ -366,6 +576,14 @@ class TensorOps:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
         ...
 
+    def reciprocal(self) -> Tensor:
+        """``1 / input``, elementwise (floating for integer inputs too)."""
+        ...
+
+    def reciprocal_(self) -> Tensor:
+        """In place: ``input = reciprocal(input, ...)``."""
+        ...
+
     def relu(self) -> Tensor:
         """``max(x, 0)``, elementwise."""
         ...
@@ -374,12 +592,58 @@ class TensorOps:
         """The same elements in a new shape (one dimension may be -1: inferred)."""
         ...
 
+    def round(self, *, decimals: builtins.int = ...) -> Tensor:
+        """Round half to even, to ``decimals`` decimal places (negative: to tens, hundreds...);
+        the dtype is kept; gradient zero.
+        """
+        ...
+
+    def round_(self, *, decimals: builtins.int = ...) -> Tensor:
+        """In place: ``input = round(input, ...)``."""
+        ...
+
+    def rsqrt(self) -> Tensor:
+        """``1 / sqrt(input)``, elementwise (``inf`` at 0, NaN below)."""
+        ...
+
+    def rsqrt_(self) -> Tensor:
+        """In place: ``input = rsqrt(input, ...)``."""
+        ...
+
+    def sgn(self) -> Tensor:
+        """``sign`` (for real tensors, which are all gpugrad has, ``sgn`` and ``sign`` agree)."""
+        ...
+
+    def sgn_(self) -> Tensor:
+        """In place: ``input = sgn(input, ...)``."""
+        ...
+
     def sigmoid(self) -> Tensor:
         """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
         ...
 
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (0 for NaN); the dtype is kept; gradient zero."""
+        ...
+
+    def sign_(self) -> Tensor:
+        """In place: ``input = sign(input, ...)``."""
+        ...
+
     def sin(self) -> Tensor:
         """Sine, elementwise (radians)."""
+        ...
+
+    def sin_(self) -> Tensor:
+        """In place: ``input = sin(input, ...)``."""
+        ...
+
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine, elementwise."""
+        ...
+
+    def sinh_(self) -> Tensor:
+        """In place: ``input = sinh(input, ...)``."""
         ...
 
     def softmax(self, dim: builtins.int | None = ...) -> Tensor:
@@ -388,6 +652,18 @@ class TensorOps:
 
     def sqrt(self) -> Tensor:
         """Square root, elementwise (NaN below 0)."""
+        ...
+
+    def sqrt_(self) -> Tensor:
+        """In place: ``input = sqrt(input, ...)``."""
+        ...
+
+    def square(self) -> Tensor:
+        """``input * input``, elementwise (integer tensors stay integer; bool gives int64)."""
+        ...
+
+    def square_(self) -> Tensor:
+        """In place: ``input = square(input, ...)``."""
         ...
 
     def squeeze(self, dim: builtins.int | Sequence[builtins.int] | None = ...) -> Tensor:
@@ -418,6 +694,14 @@ class TensorOps:
         """The transpose of a tensor of at most 2 dimensions."""
         ...
 
+    def tan(self) -> Tensor:
+        """Tangent, elementwise (radians)."""
+        ...
+
+    def tan_(self) -> Tensor:
+        """In place: ``input = tan(input, ...)``."""
+        ...
+
     def tanh(self) -> Tensor:
         """Hyperbolic tangent, elementwise."""
         ...
@@ -431,6 +715,14 @@ class TensorOps:
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
+        ...
+
+    def trunc(self) -> Tensor:
+        """Each element rounded toward zero (the dtype is kept; gradient zero)."""
+        ...
+
+    def trunc_(self) -> Tensor:
+        """In place: ``input = trunc(input, ...)``."""
         ...
 
     def type_as(self, other: Tensor) -> Tensor:

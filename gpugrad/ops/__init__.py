@@ -5,10 +5,10 @@ methods, bound onto ``Tensor`` here, once every module is imported.
 """
 
 from ..tensor import Tensor
-from . import activation, arith, compare, convert, indexing, linalg, nn, reduce, shape, unary
+from . import activation, arith, compare, convert, indexing, linalg, nn, reduce, shape, trig, unary
 from ._registry import bind
 
 bind(Tensor)
 
 __all__ = ["activation", "arith", "compare", "convert", "indexing", "linalg", "nn", "reduce",
-           "shape", "unary"]
+           "shape", "trig", "unary"]
