@@ -30,6 +30,12 @@ class TensorOps:
         """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
         ...
 
+    def __floordiv__(self, other: TensorOrNumber) -> Tensor:
+        """``floor(input / other)``, elementwise (Python's ``//``); integer tensors stay integer.
+        Not differentiable (as in PyTorch): the result is outside the graph.
+        """
+        ...
+
     def __ge__(self, other: TensorOrNumber) -> Tensor:
         """``input >= other``, elementwise, as a bool tensor."""
         ...
@@ -44,6 +50,14 @@ class TensorOps:
 
     def __iadd__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input += alpha * other``."""
+        ...
+
+    def __ifloordiv__(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input = floor_divide(input, ...)``."""
+        ...
+
+    def __imod__(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input = remainder(input, ...)``."""
         ...
 
     def __imul__(self, other: TensorOrNumber) -> Tensor:
@@ -70,6 +84,12 @@ class TensorOps:
         """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
         ...
 
+    def __mod__(self, other: TensorOrNumber) -> Tensor:
+        """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
+        (``input`` may be a number; integer division by zero raises).
+        """
+        ...
+
     def __mul__(self, other: TensorOrNumber) -> Tensor:
         """``input * other``, elementwise, broadcasting."""
         ...
@@ -94,8 +114,16 @@ class TensorOps:
         """``input + other``."""
         ...
 
+    def __rfloordiv__(self, other: TensorOrNumber) -> Tensor:
+        """``other // input``."""
+        ...
+
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``other @ input``."""
+        ...
+
+    def __rmod__(self, other: TensorOrNumber) -> Tensor:
+        """``other % input``."""
         ...
 
     def __rmul__(self, other: TensorOrNumber) -> Tensor:
@@ -214,6 +242,14 @@ class TensorOps:
         """Arctangent, elementwise."""
         ...
 
+    def arctan2(self, other: Tensor) -> Tensor:
+        """The angle of the point ``(other, input)`` in radians, in ``[-pi, pi]``, elementwise."""
+        ...
+
+    def arctan2_(self, other: Tensor) -> Tensor:
+        """In place: ``input = atan2(input, ...)``."""
+        ...
+
     def arctan_(self) -> Tensor:
         """In place: ``input = atan(input, ...)``."""
         ...
@@ -252,6 +288,14 @@ class TensorOps:
 
     def atan(self) -> Tensor:
         """Arctangent, elementwise."""
+        ...
+
+    def atan2(self, other: Tensor) -> Tensor:
+        """The angle of the point ``(other, input)`` in radians, in ``[-pi, pi]``, elementwise."""
+        ...
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        """In place: ``input = atan2(input, ...)``."""
         ...
 
     def atan_(self) -> Tensor:
@@ -412,6 +456,26 @@ class TensorOps:
         """In place: ``input = floor(input, ...)``."""
         ...
 
+    def floor_divide(self, other: TensorOrNumber) -> Tensor:
+        """``floor(input / other)``, elementwise (Python's ``//``); integer tensors stay integer.
+        Not differentiable (as in PyTorch): the result is outside the graph.
+        """
+        ...
+
+    def floor_divide_(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input = floor_divide(input, ...)``."""
+        ...
+
+    def fmod(self, other: TensorOrNumber) -> Tensor:
+        """C's remainder ``input - trunc(input / other) * other``: it has the sign of ``input``
+        (integer division by zero raises).
+        """
+        ...
+
+    def fmod_(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input = fmod(input, ...)``."""
+        ...
+
     def frac(self) -> Tensor:
         """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
         ...
@@ -440,6 +504,14 @@ class TensorOps:
         """The tensor as float16 (itself if it already is)."""
         ...
 
+    def hypot(self, other: Tensor) -> Tensor:
+        """``sqrt(input**2 + other**2)``, elementwise, without intermediate overflow."""
+        ...
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        """In place: ``input = hypot(input, ...)``."""
+        ...
+
     def int(self) -> Tensor:
         """The tensor as int32 (itself if it already is)."""
         ...
@@ -450,6 +522,16 @@ class TensorOps:
 
     def le(self, other: TensorOrNumber) -> Tensor:
         """``input <= other``, elementwise, as a bool tensor."""
+        ...
+
+    def lerp(self, end: Tensor, weight: TensorOrNumber) -> Tensor:
+        """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or a
+        tensor (broadcasting), of ``input``'s floating dtype.
+        """
+        ...
+
+    def lerp_(self, end: Tensor, weight: TensorOrNumber) -> Tensor:
+        """In place: ``input = lerp(input, ...)``."""
         ...
 
     def less(self, other: TensorOrNumber) -> Tensor:
@@ -494,6 +576,14 @@ class TensorOps:
 
     def log_softmax(self, dim: builtins.int | None = ...) -> Tensor:
         """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
+        ...
+
+    def logaddexp(self, other: Tensor) -> Tensor:
+        """``log(exp(input) + exp(other))``, elementwise, computed stably."""
+        ...
+
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        """``log2(2**input + 2**other)``, elementwise, computed stably."""
         ...
 
     def logsumexp(self, dim: DimLike, keepdim: builtins.bool = ...) -> Tensor:
@@ -586,6 +676,16 @@ class TensorOps:
 
     def relu(self) -> Tensor:
         """``max(x, 0)``, elementwise."""
+        ...
+
+    def remainder(self, other: TensorOrNumber) -> Tensor:
+        """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
+        (``input`` may be a number; integer division by zero raises).
+        """
+        ...
+
+    def remainder_(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input = remainder(input, ...)``."""
         ...
 
     def reshape(self, *shape: ShapeLike) -> Tensor:

@@ -143,6 +143,121 @@ def test_inplace_unary_records_the_graph(device):
     np.testing.assert_allclose(host(leaf), np.cos([0.5, 1.0]))
 
 
+def test_binary_result_dtypes(device):
+    f = gg.tensor([1.5, -2.5, 0.5], device=device)
+    d = f.double()
+    i = gg.tensor([7, -7, 3], device=device)
+    assert gg.atan2(f, d).dtype == gg.float64
+    assert gg.atan2(i, f).dtype == gg.float32
+    assert gg.atan2(i, i).dtype == gg.float32  # floating for integers too
+    assert gg.atan2(f, i[0]).dtype == gg.float32
+    assert gg.hypot(f, d).dtype == gg.float64
+    assert gg.fmod(i, f).dtype == gg.float32
+    assert gg.fmod(f, d[0]).dtype == gg.float32  # a 0-d tensor of the same kind: no promotion
+    assert gg.fmod(i, d[0]).dtype == gg.float64  # ... of a higher kind: its dtype
+    assert gg.fmod(i, 2.5).dtype == gg.float32 and gg.fmod(i, 2).dtype == gg.int64
+    assert gg.remainder(i.int(), i).dtype == gg.int64
+    assert gg.floor_divide(i, 2).dtype == gg.int64 and gg.floor_divide(i, 2.0).dtype == gg.float32
+    with pytest.raises(NotImplementedError, match="Long"):
+        gg.hypot(i, i)
+    with pytest.raises(NotImplementedError, match="Long"):
+        gg.logaddexp(i, i)
+    with pytest.raises(NotImplementedError, match="Bool"):
+        gg.remainder(gg.tensor([True], device=device), gg.tensor([True], device=device))
+    for fn in (gg.atan2, gg.hypot, gg.logaddexp):
+        with pytest.raises(TypeError, match="must be Tensor"):
+            fn(f, 2.0)
+
+
+def test_modulo_and_floor_division_values(device):
+    a = gg.tensor([-7.0, 7.0, -7.0, 7.0, 5.5], dtype=gg.float64, device=device)
+    b = gg.tensor([2.0, -2.0, -2.5, 2.5, 1.5], dtype=gg.float64, device=device)
+    assert host(gg.fmod(a, b)).tolist() == [-1.0, 1.0, -2.0, 2.0, 1.0]  # sign of a
+    assert host(gg.remainder(a, b)).tolist() == [1.0, -1.0, -2.0, 2.0, 1.0]  # sign of b
+    assert host(a % b).tolist() == [1.0, -1.0, -2.0, 2.0, 1.0]
+    assert host(gg.floor_divide(a, b)).tolist() == [-4.0, -4.0, 2.0, 2.0, 3.0]
+    assert host(a // b).tolist() == [-4.0, -4.0, 2.0, 2.0, 3.0]
+    i = gg.tensor([7, -7, 3], device=device)
+    assert host(i % 2).tolist() == [1, 1, 1] and host(i // 2).tolist() == [3, -4, 1]
+    assert host(-7 // gg.tensor([2, -2], device=device)).tolist() == [-4, 3]
+    assert host(gg.remainder(-7, gg.tensor([2, -2], device=device))).tolist() == [1, -1]
+    assert host(7 % gg.tensor([1.5, -2.5], device=device)).tolist() == [1.0, -0.5]
+    for fn in (gg.fmod, gg.remainder, gg.floor_divide):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn(i, 0)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn(i, gg.tensor([1, 0, 1], device=device))
+    with np.errstate(all="raise"):  # floating division by zero: NaN/inf, silently
+        z = gg.tensor([7.0, -7.0], device=device)
+        assert np.isnan(host(gg.fmod(z, 0.0))).all() and np.isnan(host(z % 0)).all()
+        assert host(z // 0.0).tolist() == [np.inf, -np.inf]
+    with pytest.raises(TypeError, match="must be Tensor"):
+        gg.fmod(2.5, z)
+    # floor_divide is outside the graph (PyTorch has no derivative for it)
+    x = gg.tensor([3.0], requires_grad=True, device=device)
+    assert not gg.floor_divide(x, 2.0).requires_grad
+
+
+def test_atan2_hypot_logaddexp_values(device):
+    y = gg.tensor([0.0, 1.0, -1.0, 0.0, 1.0], dtype=gg.float64, device=device)
+    x = gg.tensor([0.0, 0.0, -1.0, -1.0, 1e-300], dtype=gg.float64, device=device)
+    np.testing.assert_allclose(host(gg.atan2(y, x)), [0.0, np.pi / 2, -3 * np.pi / 4, np.pi,
+                                                      np.pi / 2])
+    big = gg.tensor([2e38], device=device)  # squares overflow float32, the result does not
+    np.testing.assert_allclose(host(gg.hypot(big, big)), [2e38 * np.sqrt(2)], rtol=1e-6)
+    inf = float("inf")
+    a = gg.tensor([-inf, inf, 1000.0, -1000.0], dtype=gg.float64, device=device)
+    assert host(gg.logaddexp(a, a)).tolist()[:2] == [-inf, inf]
+    np.testing.assert_allclose(host(gg.logaddexp(a, a))[2:], [1000 + np.log(2), -1000 + np.log(2)])
+    np.testing.assert_allclose(host(gg.logaddexp2(a, a))[2:], [1001.0, -999.0])
+
+
+def test_lerp_values_and_errors(device):
+    s = gg.tensor([1.0, 2.0, -3.0], device=device)
+    e = gg.tensor([3.0, -2.0, 5.0], device=device)
+    assert host(gg.lerp(s, e, 0.0)).tolist() == [1.0, 2.0, -3.0]
+    assert host(gg.lerp(s, e, 1.0)).tolist() == [3.0, -2.0, 5.0]  # exact at both ends
+    np.testing.assert_allclose(host(s.lerp(e, gg.tensor([0.25, 0.5, 2.0], device=device))),
+                               [1.5, 0.0, 13.0])
+    np.testing.assert_allclose(host(gg.lerp(s, e, gg.tensor(0.5, dtype=gg.float64,
+                                                             device=device))), [2.0, 0.0, 1.0])
+    with pytest.raises(RuntimeError, match="expected dtype float for `end` but got dtype double"):
+        gg.lerp(s, e.double(), 0.5)
+    with pytest.raises(RuntimeError, match="`weight` but got dtype double"):
+        gg.lerp(s, e, gg.tensor([0.5, 0.5, 0.5], dtype=gg.float64, device=device))
+    with pytest.raises(NotImplementedError, match="Long"):
+        gg.lerp(gg.tensor([1], device=device), gg.tensor([2], device=device), 0.5)
+
+
+def test_inplace_binary(device):
+    a = gg.tensor([7.0, -7.0], device=device)
+    ref = a
+    a %= 3.0
+    assert a is ref and host(a).tolist() == [1.0, 2.0]
+    a //= 2.0
+    assert host(a).tolist() == [0.0, 1.0]
+    a.lerp_(gg.tensor([2.0, 3.0], device=device), 0.5)
+    assert host(a).tolist() == [1.0, 2.0]
+    a.atan2_(gg.tensor([1.0, 0.0], device=device))
+    np.testing.assert_allclose(host(a), [np.pi / 4, np.pi / 2], rtol=1e-6)
+    a.hypot_(gg.tensor([0.0, 0.0], device=device)).fmod_(1.0).remainder_(0.5)
+    np.testing.assert_allclose(host(a), np.remainder(np.fmod([np.pi / 4, np.pi / 2], 1.0), 0.5),
+                               rtol=1e-6)
+    i = gg.tensor([7, -7], device=device)
+    i.floor_divide_(2)
+    assert host(i).tolist() == [3, -4]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i.remainder_(2.5)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        gg.tensor([7.0], device=device).fmod_(gg.tensor([2.0, 3.0], device=device))
+    # in the graph
+    w = gg.tensor([0.5, 2.0], dtype=gg.float64, device=device, requires_grad=True)
+    h = w * 1.0
+    h.lerp_(gg.tensor([1.0, 1.0], dtype=gg.float64, device=device), w)
+    h.sum().backward()  # h = w + w (1 - w): dh/dw = 2 - 2w
+    np.testing.assert_allclose(host(w.grad), [1.0, -2.0])
+
+
 # --- backward rules run on Tensors --------------------------------------------------------------
 #
 # A higher-order pass runs an op's backward with the output gradient as a Tensor, ``self.xp``
@@ -286,10 +401,11 @@ def test_backward_runs_on_tensors(case, device):
     gy = gg.tensor(w, dtype=gg.float64, device=device, requires_grad=True)
     grads = _graph_grads(out, leaves, gy)
     want, _ = _array_grads(case, arrays, w, device)
-    used = []
-    for i, g in enumerate(grads):
-        if g is None or not leaves[i].requires_grad:
+    used = []  # (leaf index, its gradient from the Tensor backward)
+    for g, nxt in zip(grads, node.next_fns):
+        if nxt is None:
             continue
+        i = next(k for k, t in enumerate(leaves) if t is nxt.leaf())
         assert isinstance(g, gg.Tensor), f"input {i}: the backward did not compute on Tensors"
         g = _to_shape(g, arrays[i].shape)
         np.testing.assert_allclose(host(g), want[i], rtol=1e-10, atol=1e-12)
