@@ -35,7 +35,9 @@ from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
+from .ops.scan import *
 from .ops.shape import *
+from .ops.sort import *
 from .ops.trig import *
 from .ops.unary import *
 from . import nn as nn

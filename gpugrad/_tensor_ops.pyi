@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
-from .ops.reduce import MaxResult
+from .ops.reduce import AminmaxResult, MaxResult
+from .ops.scan import CummaxResult
+from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
 from .tensor import Tensor
 
 __all__ = ["TensorOps"]
@@ -194,16 +196,28 @@ class TensorOps:
         """In place: ``input += alpha * other``."""
         ...
 
+    def all(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Whether every element over ``dim`` (all by default) is nonzero, as a bool tensor."""
+        ...
+
     def allclose(self, other: TensorOrNumber, rtol: builtins.float = ..., atol: builtins.float = ..., equal_nan: builtins.bool = ...) -> builtins.bool:
         """True when every element is close (``isclose``); shapes must broadcast."""
         ...
 
-    def amax(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def amax(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Maximum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
         ...
 
-    def amin(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def amin(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Minimum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
+        ...
+
+    def aminmax(self, *, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> AminmaxResult:
+        """``(min, max)`` over ``dim`` (all elements by default), as ``amin`` and ``amax``."""
+        ...
+
+    def any(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Whether any element over ``dim`` (all by default) is nonzero, as a bool tensor."""
         ...
 
     def arccos(self) -> Tensor:
@@ -262,12 +276,16 @@ class TensorOps:
         """In place: ``input = atanh(input, ...)``."""
         ...
 
-    def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Indices of the maximum over ``dim`` (of the flattened tensor by default)."""
         ...
 
-    def argmin(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def argmin(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
+        ...
+
+    def argsort(self, dim: builtins.int = ..., descending: builtins.bool = ..., *, stable: builtins.bool = ..., axis: builtins.int | None = ...) -> Tensor:
+        """The indices that sort ``input`` along ``dim`` (as ``sort``'s indices)."""
         ...
 
     def asin(self) -> Tensor:
@@ -326,12 +344,18 @@ class TensorOps:
         """In place: ``input = ceil(input, ...)``."""
         ...
 
-    def clamp(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
-        """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+    def clamp(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
+        result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
+        tensor bound where it is the result.
+        """
         ...
 
-    def clip(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
-        """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+    def clip(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
+        result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
+        tensor bound where it is the result.
+        """
         ...
 
     def clone(self) -> Tensor:
@@ -358,6 +382,10 @@ class TensorOps:
         """In place: ``input = cosh(input, ...)``."""
         ...
 
+    def count_nonzero(self, dim: DimLike = ..., *, axis: DimLike = ...) -> Tensor:
+        """The number of nonzero elements over ``dim`` (all by default), as int64."""
+        ...
+
     def cpu(self) -> Tensor:
         """The tensor on the CPU (itself if already there)."""
         ...
@@ -366,6 +394,26 @@ class TensorOps:
         """The tensor on a CUDA device (the current one by default, or ``device``: an index or
         a ``"cuda:N"`` name).
         """
+        ...
+
+    def cummax(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CummaxResult:
+        """``(values, indices)``: the running maximum along ``dim`` and where it was taken (the
+        latest of equal values; NaN counts as the largest). The gradient goes to those indices.
+        """
+        ...
+
+    def cummin(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CummaxResult:
+        """``(values, indices)``: the running minimum along ``dim`` (as ``cummax``)."""
+        ...
+
+    def cumprod(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """Running product along ``dim``; integer and bool tensors give int64. The gradient is
+        exact where elements are zero.
+        """
+        ...
+
+    def cumsum(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """Running sum along ``dim``; integer and bool tensors give int64."""
         ...
 
     def div(self, other: TensorOrNumber) -> Tensor:
@@ -520,6 +568,34 @@ class TensorOps:
         """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
         ...
 
+    def isfinite(self) -> Tensor:
+        """Where ``input`` is neither NaN nor infinite, as a bool tensor (all True for integers)."""
+        ...
+
+    def isinf(self) -> Tensor:
+        """Where ``input`` is +inf or -inf, as a bool tensor."""
+        ...
+
+    def isnan(self) -> Tensor:
+        """Where ``input`` is NaN, as a bool tensor."""
+        ...
+
+    def isneginf(self) -> Tensor:
+        """Where ``input`` is -inf, as a bool tensor."""
+        ...
+
+    def isposinf(self) -> Tensor:
+        """Where ``input`` is +inf, as a bool tensor."""
+        ...
+
+    def isreal(self) -> Tensor:
+        """All True: gpugrad's tensors are real (PyTorch's test for a zero imaginary part)."""
+        ...
+
+    def kthvalue(self, k: builtins.int, dim: builtins.int = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> KthvalueResult:
+        """``(values, indices)`` of the ``k``-th smallest element (k from 1) along ``dim``."""
+        ...
+
     def le(self, other: TensorOrNumber) -> Tensor:
         """``input <= other``, elementwise, as a bool tensor."""
         ...
@@ -586,7 +662,11 @@ class TensorOps:
         """``log2(2**input + 2**other)``, elementwise, computed stably."""
         ...
 
-    def logsumexp(self, dim: DimLike, keepdim: builtins.bool = ...) -> Tensor:
+    def logcumsumexp(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> Tensor:
+        """``log(cumsum(exp(input), dim))``, computed stably (floating tensors)."""
+        ...
+
+    def logsumexp(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
 
@@ -603,9 +683,11 @@ class TensorOps:
         ...
 
     @overload
-    def max(self, dim: None = ..., keepdim: builtins.bool = ...) -> Tensor: ...
+    def max(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> Tensor: ...
     @overload
-    def max(self, dim: builtins.int, keepdim: builtins.bool = ...) -> MaxResult: ...
+    def max(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    @overload
+    def max(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MaxResult: ...
     @overload
     def max(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
@@ -613,19 +695,38 @@ class TensorOps:
         """Elementwise maximum, broadcasting; ties share the gradient evenly."""
         ...
 
-    def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
-        """Mean over ``dim`` (all dimensions by default); floating tensors only."""
+    def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Mean over ``dim`` (all dimensions by default); floating tensors only (or ``dtype=``)."""
+        ...
+
+    def median(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
+        """``median()``: the lower median of all elements (NaN if any is NaN);
+        ``median(dim)``: ``(values, indices)`` along ``dim`` (a slice with NaN gives its first
+        NaN).
+        """
         ...
 
     @overload
-    def min(self, dim: None = ..., keepdim: builtins.bool = ...) -> Tensor: ...
+    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> Tensor: ...
     @overload
-    def min(self, dim: builtins.int, keepdim: builtins.bool = ...) -> MaxResult: ...
+    def min(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    @overload
+    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MaxResult: ...
     @overload
     def min(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def minimum(self, other: TensorOrNumber) -> Tensor:
         """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+        ...
+
+    def mode(self, dim: builtins.int = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> ModeResult:
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
+        frequent ones) and the index of its last occurrence.
+        """
+        ...
+
+    def msort(self) -> Tensor:
+        """``input`` sorted along its first dimension (``sort(input, 0).values``)."""
         ...
 
     def mul(self, other: TensorOrNumber) -> Tensor:
@@ -646,6 +747,10 @@ class TensorOps:
         """In place: ``input = nan_to_num(input, ...)``."""
         ...
 
+    def nanmedian(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
+        """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
+        ...
+
     def ne(self, other: TensorOrNumber) -> Tensor:
         """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
         ...
@@ -664,6 +769,12 @@ class TensorOps:
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        ...
+
+    def prod(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Product over one dimension ``dim`` (all elements by default); integer and bool tensors
+        give int64. The gradient is exact where elements are zero.
+        """
         ...
 
     def reciprocal(self) -> Tensor:
@@ -750,6 +861,12 @@ class TensorOps:
         """``exp(x) / sum(exp(x), dim)``, computed stably."""
         ...
 
+    def sort(self, dim: builtins.int = ..., descending: builtins.bool = ..., *, stable: builtins.bool = ..., axis: builtins.int | None = ...) -> SortResult:
+        """``(values, indices)`` of ``input`` sorted along ``dim`` (NaN last, or first when
+        descending); always stable. The gradient flows back to the indices.
+        """
+        ...
+
     def sqrt(self) -> Tensor:
         """Square root, elementwise (NaN below 0)."""
         ...
@@ -770,8 +887,8 @@ class TensorOps:
         """Dimensions of size 1 removed (all of them, or those in ``dim``)."""
         ...
 
-    def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ...) -> Tensor:
-        """Standard deviation over ``dim`` (the square root of ``var``)."""
+    def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Standard deviation over ``dim`` (the square root of ``var``, same arguments)."""
         ...
 
     def sub(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -782,8 +899,10 @@ class TensorOps:
         """In place: ``input -= alpha * other``."""
         ...
 
-    def sum(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
-        """Sum over ``dim`` (an int or a tuple; all dimensions by default)."""
+    def sum(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Sum over ``dim`` (an int or a tuple; all dimensions by default); integer and bool
+        tensors sum to int64.
+        """
         ...
 
     def swapaxes(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
@@ -813,6 +932,12 @@ class TensorOps:
         """
         ...
 
+    def topk(self, k: builtins.int, dim: builtins.int = ..., largest: builtins.bool = ..., sorted: builtins.bool = ..., *, axis: builtins.int | None = ...) -> TopKResult:
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along
+        ``dim``, in order (NaN counts as the largest). The gradient flows back to the indices.
+        """
+        ...
+
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
         ...
@@ -829,12 +954,21 @@ class TensorOps:
         """The tensor cast to ``other``'s dtype."""
         ...
 
+    def unique(self, sorted: builtins.bool = ..., return_inverse: builtins.bool = ..., return_counts: builtins.bool = ..., dim: builtins.int | None = ...) -> Any:
+        """The distinct elements (or, with ``dim``, distinct slices along ``dim``), sorted;
+        with ``return_inverse`` the index of each input element in them, with ``return_counts``
+        how often each occurs. Not differentiable.
+        """
+        ...
+
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A dimension of size 1 inserted at ``dim``."""
         ...
 
-    def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ...) -> Tensor:
-        """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased)."""
+    def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased;
+        ``unbiased=False`` is ``correction=0``); ``var(False)`` is ``var(unbiased=False)``.
+        """
         ...
 
     def view(self, *shape: ShapeLike) -> Tensor:

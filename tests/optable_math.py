@@ -5,12 +5,25 @@ import math
 import numpy as np
 
 import gpugrad as gg
+from gpugrad.ops.sort import PutAlong
 
 from .optable import Case
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 P = (0.5, 2.0)  # a positive domain
+
+
+def _lower_median(a, axis=None):
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    n = a.shape[axis]
+    return np.take(np.sort(a, axis=axis), (n - 1) // 2, axis=axis)
+
+
+def _lcse(a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return np.log(np.cumsum(np.exp(a - m), axis=axis)) + m
 
 CASES: list = [
     Case("erf", gg.erf, _erf, ((3, 4),), (-2.5, 2.5)),
@@ -66,4 +79,79 @@ CASES: list = [
          ((3, 4), (3, 4))),
     Case("lerp_weight_high", lambda a, b: gg.lerp(a, b, 0.8), lambda a, b: a + 0.8 * (b - a),
          ((3, 4), (3, 4))),
+    # selection
+    Case("clamp_tensors", gg.clamp, lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi),
+         ((3, 4), (4,), (3, 1))),
+    Case("clip_min_tensor", lambda a, b: a.clip(min=b), np.maximum, ((3, 4), (3, 4))),
+    Case("clamp_number_min_tensor_max", lambda a, b: gg.clamp(a, -0.5, max=b),
+         lambda a, b: np.minimum(np.maximum(a, -0.5), b), ((3, 4), (4,))),
+    # reductions
+    Case("sum_axis_keepdims", lambda a: a.sum(axis=1, keepdims=True),
+         lambda a: a.sum(1, keepdims=True), ((3, 4),)),
+    Case("mean_axis", lambda a: gg.mean(a, axis=(0, 2)), lambda a: a.mean((0, 2)), ((3, 4, 2),)),
+    Case("prod_all", gg.prod, np.prod, ((3, 4),), P),
+    Case("prod_dim", lambda a: a.prod(1), lambda a: a.prod(1), ((3, 4),), (-2.0, 2.0)),
+    Case("prod_dim_keep", lambda a: gg.prod(a, -1, keepdim=True),
+         lambda a: a.prod(-1, keepdims=True), ((2, 3, 4),), P),
+    Case("prod_0d", gg.prod, np.prod, ((),), P),
+    Case("var_correction", lambda a: a.var(axis=1, correction=0, keepdims=True),
+         lambda a: a.var(1, keepdims=True), ((3, 5),)),
+    Case("var_half_correction", lambda a: gg.var(a, 0, correction=0.5),
+         lambda a: ((a - a.mean(0)) ** 2).sum(0) / 3.5, ((4, 3),)),
+    Case("std_all", lambda a: a.std(), lambda a: a.std(ddof=1), ((3, 5),)),
+    Case("std_unbiased_false", lambda a: a.std(1, False), lambda a: a.std(1), ((3, 5),)),
+    Case("var_mean_var", lambda a: gg.var_mean(a, 1)[0], lambda a: a.var(1, ddof=1), ((3, 5),)),
+    Case("std_mean", lambda a: gg.std_mean(a, 0)[0] + gg.std_mean(a, 0)[1],
+         lambda a: a.std(0, ddof=1) + a.mean(0), ((4, 3),)),
+    Case("amax_axis", lambda a: a.amax(axis=(0, 1)), lambda a: a.max((0, 1)), ((3, 4, 2),)),
+    Case("aminmax", lambda a: gg.aminmax(a, dim=1).min * 2 + gg.aminmax(a, dim=1).max,
+         lambda a: a.min(1) * 2 + a.max(1), ((3, 5),)),
+    Case("logsumexp_axis", lambda a: gg.logsumexp(a, axis=0, keepdims=True),
+         lambda a: _lse_keep(a), ((3, 5),)),
+    Case("max_axis", lambda a: a.max(axis=1).values, lambda a: a.max(1), ((3, 5),)),
+    # scans
+    Case("cumsum", lambda a: gg.cumsum(a, 1), lambda a: np.cumsum(a, 1), ((3, 4),)),
+    Case("cumsum_axis_0d", lambda a: a.cumsum(axis=0), lambda a: a, ((),)),
+    Case("cumprod", lambda a: gg.cumprod(a, -1), lambda a: np.cumprod(a, -1), ((3, 4),)),
+    Case("cumprod_dim0", lambda a: a.cumprod(0), lambda a: np.cumprod(a, 0), ((4, 3),), P),
+    Case("cummax", lambda a: gg.cummax(a, 1).values, lambda a: np.maximum.accumulate(a, 1),
+         ((3, 6),)),
+    Case("cummin", lambda a: a.cummin(0)[0], lambda a: np.minimum.accumulate(a, 0), ((6, 3),)),
+    Case("logcumsumexp", lambda a: gg.logcumsumexp(a, 1), lambda a: _lcse(a, 1), ((3, 6),),
+         (-3.0, 3.0)),
+    # order statistics
+    Case("sort", lambda a: gg.sort(a).values, lambda a: np.sort(a, -1), ((3, 5),)),
+    Case("sort_desc_dim0", lambda a: a.sort(0, descending=True)[0],
+         lambda a: -np.sort(-a, 0), ((5, 3),)),
+    Case("topk", lambda a: gg.topk(a, 2).values, lambda a: -np.sort(-a, -1)[:, :2], ((3, 5),)),
+    Case("topk_smallest", lambda a: a.topk(3, dim=0, largest=False).values,
+         lambda a: np.sort(a, 0)[:3], ((5, 2),)),
+    Case("kthvalue", lambda a: gg.kthvalue(a, 2).values, lambda a: np.sort(a, -1)[:, 1],
+         ((3, 5),)),
+    Case("median_all", gg.median, _lower_median, ((4, 3),)),
+    Case("median_dim", lambda a: a.median(1).values, lambda a: _lower_median(a, 1), ((3, 4),)),
+    Case("nanmedian_dim_keep", lambda a: gg.nanmedian(a, 0, keepdim=True).values,
+         lambda a: _lower_median(a, 0)[None], ((5, 3),)),
+    Case("mode_distinct", lambda a: gg.mode(a, 1).values, lambda a: a.min(1), ((3, 4),)),
+    Case("msort", gg.msort, lambda a: np.sort(a, 0), ((4, 3),)),
+    Case("nanmedian_all", lambda a: a.nanmedian(), _lower_median, ((3, 3),)),
+    # the transpose of the gather behind sort/topk/median (what their second derivatives use)
+    Case("put_along", lambda a: PutAlong.apply(a, idx=_PUT_IDX, axis=1, shape=(2, 4)),
+         lambda a: _put_along_ref(a), ((2, 3),)),
 ]
+
+
+_PUT_IDX = np.array([[3, 0, 3], [1, 1, 2]])  # repeated indices accumulate
+
+
+def _put_along_ref(a):
+    out = np.zeros((2, 4))
+    for i in range(2):
+        for j in range(3):
+            out[i, _PUT_IDX[i, j]] += a[i, j]
+    return out
+
+
+def _lse_keep(a):
+    m = a.max(0, keepdims=True)
+    return np.log(np.exp(a - m).sum(0, keepdims=True)) + m

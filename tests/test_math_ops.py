@@ -258,6 +258,62 @@ def test_inplace_binary(device):
     np.testing.assert_allclose(host(w.grad), [1.0, -2.0])
 
 
+def test_clamp_with_tensor_bounds(device):
+    def leaf(v):
+        return gg.tensor(v, dtype=gg.float64, device=device, requires_grad=True)
+
+    a, lo, hi = leaf([-1.0, 0.0, 2.0, 5.0]), leaf([0.0, 0.0, 0.0, 3.0]), leaf([1.0, 1.0, 1.0, 2.0])
+    out = gg.clamp(a, lo, hi)
+    assert host(out).tolist() == [0.0, 0.0, 1.0, 2.0]  # min > max: max
+    out.sum().backward()  # PyTorch's gradients (checked by hand with torch 2.13)
+    assert host(a.grad).tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert host(lo.grad).tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert host(hi.grad).tolist() == [0.0, 0.0, 1.0, 1.0]
+    f = gg.tensor([1.5, -2.5, 0.5], device=device)
+    i = gg.tensor([1, 2, -3], device=device)
+    assert host(gg.clamp(f, min=gg.tensor([0, 0, 1], device=device))).tolist() == [1.5, 0, 1]
+    assert gg.clamp(f, min=gg.tensor([0, 0, 1], device=device)).dtype == gg.float32
+    assert gg.clip(i, 0.5).dtype == gg.float32 and host(gg.clip(i, 0.5)).tolist() == [1, 2, 0.5]
+    assert gg.clamp(i, max=gg.tensor(1, device=device)).dtype == gg.int64
+    assert host(gg.clamp(f, 2, 1)).tolist() == [1.0, 1.0, 1.0]
+    nan = float("nan")
+    assert np.isnan(host(gg.clamp(gg.tensor([nan, 1.0], device=device), -1, 0.5))[0])
+    with pytest.raises(RuntimeError, match="at least one of 'min' or 'max'"):
+        gg.clamp(f)
+
+
+def test_maximum_minimum_ties_and_nan_gradients(device):
+    a = gg.tensor([1.0, 2.0, 3.0, float("nan")], dtype=gg.float64, device=device,
+                  requires_grad=True)
+    b = gg.tensor([1.0, 5.0, 0.0, 1.0], dtype=gg.float64, device=device, requires_grad=True)
+    (gg.maximum(a, b) * gg.tensor([1.0, 10.0, 100.0, 1000.0], dtype=gg.float64,
+                                  device=device)).sum().backward()
+    assert host(a.grad).tolist() == [0.5, 0.0, 100.0, 1000.0]  # NaN: both get the gradient
+    assert host(b.grad).tolist() == [0.5, 10.0, 0.0, 1000.0]
+    a.grad = b.grad = None
+    gg.minimum(a, b).sum().backward()
+    assert host(a.grad).tolist() == [0.5, 1.0, 0.0, 1.0]
+    assert host(b.grad).tolist() == [0.5, 0.0, 1.0, 1.0]
+
+
+def test_floating_point_classes(device):
+    inf, nan = float("inf"), float("nan")
+    x = gg.tensor([1.0, inf, -inf, nan, -0.0], device=device)
+    assert host(gg.isnan(x)).tolist() == [False, False, False, True, False]
+    assert host(x.isinf()).tolist() == [False, True, True, False, False]
+    assert host(gg.isfinite(x)).tolist() == [True, False, False, False, True]
+    assert host(gg.isposinf(x)).tolist() == [False, True, False, False, False]
+    assert host(x.isneginf()).tolist() == [False, False, True, False, False]
+    assert host(gg.isreal(x)).all()
+    i = gg.tensor([[1, 2]], device=device)
+    for fn, want in ((gg.isnan, False), (gg.isinf, False), (gg.isfinite, True),
+                     (gg.isposinf, False), (gg.isneginf, False)):
+        out = fn(i)
+        assert out.dtype == gg.bool and out.shape == (1, 2)
+        assert host(out).tolist() == [[want, want]]
+    assert not gg.isnan(x.requires_grad_()).requires_grad
+
+
 # --- backward rules run on Tensors --------------------------------------------------------------
 #
 # A higher-order pass runs an op's backward with the output gradient as a Tensor, ``self.xp``
@@ -361,16 +417,32 @@ def _graph_grads(out, leaves, gy):
     return run(gy)
 
 
+# Ops whose backward rules this file checks on Tensors: those of the math modules (arith's
+# operators +, -, *, /, ** and neg are left to their own module's checks).
+_MODULES = ("unary", "trig", "arith", "compare", "reduce", "scan", "sort", "linalg")
+_ELSEWHERE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg"}
+
+
 def _math_rows():
-    from . import optable  # noqa: F401  (imports optable_math after Case is defined)
-    from .optable_math import CASES
+    from .optable import CASES
 
-    return CASES
+    return [c for c in CASES if _top_class(c) is not None]
 
 
-def _array_grads(case, arrays, w, device):
+def _top_class(case):
+    rng = np.random.default_rng(0)
+    ts = [gg.tensor(rng.uniform(*case.domain, size=s), dtype=gg.float64, requires_grad=True)
+          for s in case.shapes]
+    fn = case.fn(*ts).grad_fn
+    if fn is None or type(fn).__name__ in _ELSEWHERE:
+        return None
+    mod = type(fn).__module__.rsplit(".", 1)[-1]
+    return type(fn) if mod in _MODULES else None
+
+
+def _array_grads(fn, arrays, w, device):
     ts = [gg.tensor(a, dtype=gg.float64, device=device, requires_grad=True) for a in arrays]
-    out = case.fn(*ts)
+    out = fn(*ts)
     out.backward(gg.tensor(w, dtype=gg.float64, device=device))
     return [host(t.grad) for t in ts], host(out)
 
@@ -391,16 +463,24 @@ def test_backward_runs_on_tensors(case, device):
     rng = np.random.default_rng(7)
     lo, hi = case.domain
     arrays = [rng.uniform(lo, hi, size=s) for s in case.shapes]
+    if not check_graph_backward(case.fn, arrays, device, rng):
+        pytest.skip("the row's top node is not one op applied to the inputs")
+
+
+def check_graph_backward(fn, arrays, device, rng):
+    """The top node of ``fn(*arrays)`` run on Tensors: its gradients equal the array backward's,
+    and their own gradients match central differences (False: the top node is not fed by the
+    inputs directly, nothing checked)."""
     leaves = [gg.tensor(a, dtype=gg.float64, device=device, requires_grad=True) for a in arrays]
-    out = case.fn(*leaves)
+    out = fn(*leaves)
     node = out.grad_fn
     if node is None or any(f is not None and type(f).__name__ != "AccumulateGrad"
                            for f in node.next_fns):
-        pytest.skip("the row's top node is not one op applied to the inputs")
+        return False
     w = rng.standard_normal(out.shape)
     gy = gg.tensor(w, dtype=gg.float64, device=device, requires_grad=True)
     grads = _graph_grads(out, leaves, gy)
-    want, _ = _array_grads(case, arrays, w, device)
+    want, _ = _array_grads(fn, arrays, w, device)
     used = []  # (leaf index, its gradient from the Tensor backward)
     for g, nxt in zip(grads, node.next_fns):
         if nxt is None:
@@ -418,12 +498,12 @@ def test_backward_runs_on_tensors(case, device):
     s = sum((g * gg.tensor(v, dtype=gg.float64, device=device)).sum()
             for (_, g), v in zip(used, vs))
     if not isinstance(s, gg.Tensor) or not s.requires_grad:
-        return
+        return True
     s.backward()
     eps = 1e-6
 
     def inner(t):
-        gs, _ = _array_grads(case, [a + t * u for a, u in zip(arrays, us)], w, device)
+        gs, _ = _array_grads(fn, [a + t * u for a, u in zip(arrays, us)], w, device)
         return sum(float((gs[i] * v).sum()) for (i, _), v in zip(used, vs))
 
     hvp = sum(float((host(t.grad) * u).sum()) for t, u in zip(leaves, us) if t.grad is not None)
@@ -437,8 +517,254 @@ def test_backward_runs_on_tensors(case, device):
         with gg.no_grad():
             xs = [gg.tensor(a + t * d, dtype=gg.float64, device=device)
                   for a, d in zip(arrays, dirs)]
-            return host(case.fn(*xs))
+            return host(fn(*xs))
 
     jvp = (f(eps) - f(-eps)) / (2 * eps)
     got = host(gy.grad) if gy.grad is not None else np.zeros_like(w)
     np.testing.assert_allclose(got, jvp, rtol=1e-5, atol=1e-6)
+    return True
+
+
+def test_prod_and_cumprod_gradients_with_zeros(device):
+    def grad(fn, v):
+        x = gg.tensor(v, dtype=gg.float64, device=device, requires_grad=True)
+        fn(x).sum().backward()
+        return host(x.grad).tolist()
+
+    # PyTorch's values (torch 2.13)
+    assert grad(gg.prod, [3.0, 0.0, 2.0]) == [0.0, 6.0, 0.0]
+    assert grad(gg.prod, [3.0, 0.0, 0.0]) == [0.0, 0.0, 0.0]
+    assert grad(lambda x: x.prod(1), [[3.0, 0.0, 2.0], [1.0, 2.0, 4.0]]) == [[0.0, 6.0, 0.0],
+                                                                             [8.0, 4.0, 2.0]]
+    assert grad(lambda x: gg.cumprod(x, 0), [3.0, 0.0, 2.0, 0.0, 5.0]) == [1.0, 9.0, 0.0, 0.0, 0.0]
+    assert grad(lambda x: gg.cumprod(x, 1), [[0.0, 2.0, 3.0], [2.0, 0.0, 0.0]]) == [
+        [9.0, 0.0, 0.0], [1.0, 2.0, 0.0]]
+    # the Tensor backward at points with zeros, with its second derivatives
+    rng = np.random.default_rng(3)
+    a = np.array([[3.0, 0.0, 2.0, -1.5], [0.0, 1.5, 0.0, 2.0], [0.5, -2.0, 1.0, 3.0]])
+    for fn in (gg.prod, lambda x: x.prod(1), lambda x: gg.cumprod(x, 1),
+               lambda x: gg.cumprod(x, 0)):
+        assert check_graph_backward(fn, [a], device, rng)
+
+
+def test_scan_values(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], device=device)
+    assert host(gg.cumsum(f, 1)).tolist() == [[1.5, -1.0, -0.5], [3.0, 4.0, 5.0]]
+    i = gg.tensor([[1, 2], [3, 4]], device=device).int()
+    assert gg.cumsum(i, 0).dtype == gg.int64 and host(gg.cumprod(i, 1)).tolist() == [[1, 2],
+                                                                                    [3, 12]]
+    assert host(gg.cumsum(gg.tensor([True, False, True], device=device), 0)).tolist() == [1, 1, 2]
+    assert gg.cumsum(f, 1, dtype=gg.float64).dtype == gg.float64
+    with pytest.raises(TypeError, match="dim"):
+        gg.cumsum(f)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        gg.cumsum(gg.tensor(3.0, device=device), 1)
+    assert host(gg.cumsum(gg.tensor(3.0, device=device), 0)).tolist() == 3.0
+    # cummax/cummin: ties go to the later index; NaN is kept once seen (PyTorch's values)
+    r = gg.cummax(gg.tensor([1.0, 3, 3, 2, 3], device=device), 0)
+    assert host(r.values).tolist() == [1, 3, 3, 3, 3]
+    assert host(r.indices).tolist() == [0, 1, 2, 2, 4]
+    r = gg.cummin(gg.tensor([1.0, 0, 0, 2, 0], device=device), 0)
+    assert host(r.indices).tolist() == [0, 1, 2, 2, 4]
+    r = gg.cummax(gg.tensor([1.0, float("nan"), 3.0, 2.0], device=device), 0)
+    assert np.isnan(host(r.values)[1:]).all() and host(r.indices).tolist() == [0, 1, 1, 1]
+    r = gg.cummax(gg.tensor([[2, 1, 5, 5, 0, 7]], device=device), 1)
+    assert host(r.values).tolist() == [[2, 2, 5, 5, 5, 7]] and r.values.dtype == gg.int64
+    x = gg.tensor([3.0, 1.0, 5.0, 5.0], dtype=gg.float64, device=device, requires_grad=True)
+    gg.cummax(x, 0).values.sum().backward()
+    assert host(x.grad).tolist() == [2.0, 0.0, 1.0, 1.0]  # PyTorch's: to the indices
+    # logcumsumexp stays finite where a global shift would underflow
+    big = gg.tensor([-1000.0, 0.0, -1000.0], dtype=gg.float64, device=device)
+    np.testing.assert_allclose(host(gg.logcumsumexp(big, 0)), [-1000.0, 0.0, 0.0], atol=1e-12)
+    with pytest.raises(NotImplementedError):
+        gg.logcumsumexp(gg.tensor([1, 2], device=device), 0)
+
+
+def test_reduction_keyword_aliases(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], dtype=gg.float64, device=device)
+    a = host(f)
+    np.testing.assert_allclose(host(f.sum(1, keepdims=True)), a.sum(1, keepdims=True))
+    np.testing.assert_allclose(host(gg.sum(f, axis=0)), a.sum(0))
+    assert host(f.argmax(axis=1)).tolist() == [0, 0]
+    assert host(gg.argmin(f, axis=1, keepdims=True)).tolist() == [[1], [1]]
+    np.testing.assert_allclose(host(f.mean(axis=(0, 1), keepdims=True)), [[a.mean()]])
+    np.testing.assert_allclose(host(f.std(axis=1)), a.std(1, ddof=1))
+    np.testing.assert_allclose(host(f.var(axis=1, keepdims=True, correction=0)),
+                               a.var(1, keepdims=True))
+    np.testing.assert_allclose(host(f.logsumexp(axis=1)), np.log(np.exp(a).sum(1)))
+    assert host(f.max(axis=1).values).tolist() == [1.5, 3.0]
+    assert host(f.min(axis=0, keepdims=True).indices).tolist() == [[0, 0, 0]]
+    np.testing.assert_allclose(host(f.amax(axis=1)), a.max(1))
+    np.testing.assert_allclose(host(gg.amin(f, axis=(0, 1), keepdims=True)), [[-2.5]])
+    np.testing.assert_allclose(host(f.prod(axis=1, keepdims=True)), a.prod(1, keepdims=True))
+    assert host(f.any(axis=0)).tolist() == [True, True, True]
+    assert host(gg.all(f > 0, axis=1, keepdims=True)).tolist() == [[False], [True]]
+    assert host(gg.count_nonzero(f - 1.0, axis=0)).tolist() == [2, 1, 1]
+    assert host(gg.cumsum(f, axis=1)).tolist() == [[1.5, -1.0, -0.5], [3.0, 4.0, 5.0]]
+    for call in (lambda: f.sum(1, axis=1), lambda: f.sum(dim=1, axis=1),
+                 lambda: f.mean(1, keepdim=True, keepdims=True), lambda: f.amax(0, axis=1),
+                 lambda: f.argmax(1, axis=1), lambda: gg.var(f, 1, axis=1)):
+        with pytest.raises(TypeError, match="multiple values"):
+            call()
+
+
+def test_var_std_forms(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], dtype=gg.float64, device=device)
+    a = host(f)
+    np.testing.assert_allclose(host(f.var(False)), a.var())  # var(unbiased)
+    np.testing.assert_allclose(host(f.var(1, False)), a.var(1))
+    np.testing.assert_allclose(host(f.var(1, True, True)), a.var(1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(host(gg.var(f, 1, correction=0.5)),
+                               ((a - a.mean(1, keepdims=True)) ** 2).sum(1) / 2.5)
+    np.testing.assert_allclose(host(gg.var(f, correction=3)), a.var() * 6 / 3)
+    v, m = gg.var_mean(f, 1)
+    np.testing.assert_allclose(host(v), a.var(1, ddof=1))
+    np.testing.assert_allclose(host(m), a.mean(1))
+    s, m = gg.std_mean(f, dim=1, correction=0, keepdim=True)
+    np.testing.assert_allclose(host(s), a.std(1, keepdims=True))
+    assert m.shape == (2, 1)
+    assert type(gg.var_mean(f)) is tuple
+    with pytest.raises(RuntimeError, match="floating point"):
+        gg.var(gg.tensor([1, 2], device=device))
+    with pytest.raises(TypeError, match="either 'unbiased' or 'correction'"):
+        gg.var(f, 1, unbiased=False, correction=1)
+    one = gg.tensor([1.0], device=device, requires_grad=True)
+    with np.errstate(all="ignore"):
+        assert np.isnan(host(gg.std(one)))  # N - correction = 0
+    same = gg.tensor([2.0, 2.0], dtype=gg.float64, device=device, requires_grad=True)
+    gg.std(same).backward()
+    assert host(same.grad).tolist() == [0.0, 0.0]  # PyTorch's 0, not NaN
+
+
+def test_prod_sum_dtypes_and_errors(device):
+    i = gg.tensor([[1, 2, -3], [4, 5, 6]], device=device)
+    assert host(gg.prod(i)).tolist() == -720 and gg.prod(i).dtype == gg.int64
+    assert host(gg.prod(i, 1)).tolist() == [-6, 120]
+    assert gg.prod(i.int()).dtype == gg.int64 and gg.sum(i.int()).dtype == gg.int64
+    assert gg.prod(gg.tensor([True, False], device=device)).dtype == gg.int64
+    assert gg.sum(gg.tensor([True, True], device=device)).dtype == gg.int64
+    assert gg.sum(i, dtype=gg.float64).dtype == gg.float64
+    assert gg.prod(i, 1, dtype=gg.float32).dtype == gg.float32
+    with pytest.raises(TypeError, match="must be int"):
+        gg.prod(i.float(), dim=(0, 1))
+    assert gg.prod(gg.tensor(3.0, device=device), 0, keepdim=True).shape == ()
+    with pytest.raises(TypeError, match="'dim'"):
+        gg.logsumexp(i.float())
+
+
+def test_logical_and_counting(device):
+    i = gg.tensor([[1, 0, 3], [4, 5, 6]], device=device)
+    assert gg.any(i).dtype == gg.bool and host(gg.any(i)).tolist() is True
+    assert host(gg.all(i)).tolist() is False
+    assert host(i.all(dim=1, keepdim=True)).tolist() == [[False], [True]]
+    assert host(gg.all(i, dim=(0, 1))).tolist() is False
+    assert host(gg.any(gg.zeros(0, device=device))).tolist() is False
+    assert host(gg.all(gg.zeros(0, device=device))).tolist() is True
+    assert host(gg.count_nonzero(i)).tolist() == 5
+    assert host(i.count_nonzero(0)).tolist() == [2, 1, 2]
+    assert host(gg.count_nonzero(i, dim=(0, 1))).tolist() == 5
+    assert gg.count_nonzero(i).dtype == gg.int64
+
+
+def test_aminmax(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], device=device)
+    r = gg.aminmax(f)
+    assert host(r.min).tolist() == -2.5 and host(r.max).tolist() == 3.0
+    r = f.aminmax(dim=1, keepdim=True)
+    assert host(r.min).tolist() == [[-2.5], [1.0]] and host(r.max).tolist() == [[1.5], [3.0]]
+    x = gg.tensor([3.0, 1.0, 5.0, 5.0], dtype=gg.float64, device=device, requires_grad=True)
+    gg.aminmax(x).max.backward()
+    assert host(x.grad).tolist() == [0.0, 0.0, 0.5, 0.5]  # ties share, as PyTorch
+
+
+def test_sort_argsort_topk(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], device=device)
+    r = gg.sort(f)
+    assert type(r).__name__ == "SortResult"
+    assert host(r.values).tolist() == [[-2.5, 0.5, 1.5], [1.0, 1.0, 3.0]]
+    assert host(r.indices).tolist() == [[1, 2, 0], [1, 2, 0]]
+    r = f.sort(-1, True)  # descending keeps equal elements in order
+    assert host(r.indices).tolist() == [[0, 2, 1], [0, 1, 2]]
+    assert host(gg.sort(f, 0, True).indices).tolist() == [[1, 1, 1], [0, 0, 0]]
+    assert host(f.argsort(1, True)).tolist() == [[0, 2, 1], [0, 1, 2]]
+    assert host(gg.argsort(f, dim=0, descending=True, stable=True)).tolist() == [[1, 1, 1],
+                                                                                 [0, 0, 0]]
+    nan = float("nan")
+    v = gg.tensor([3.0, nan, 1.0, 2.0], device=device)
+    assert host(gg.sort(v).indices).tolist() == [2, 3, 0, 1]  # NaN last
+    assert host(gg.sort(v, descending=True).indices).tolist() == [1, 0, 3, 2]  # NaN first
+    assert host(gg.topk(v, 2).indices).tolist() == [1, 0]
+    t = gg.topk(f, 2)
+    assert host(t.values).tolist() == [[1.5, 0.5], [3.0, 1.0]]
+    assert host(t.indices).tolist() == [[0, 2], [0, 1]]
+    t = f.topk(2, dim=0, largest=False)
+    assert host(t.values).tolist() == [[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]]
+    assert gg.topk(f, 0).values.shape == (2, 0)
+    for k in (4, -1):
+        with pytest.raises(RuntimeError, match="selected index k out of range"):
+            gg.topk(f, k)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        gg.sort(f, dim=3)
+    s = gg.sort(gg.tensor(5.0, device=device))
+    assert s.values.shape == () and host(s.indices).tolist() == 0
+    i = gg.tensor([3, 1, 2], device=device)
+    assert gg.sort(i).values.dtype == gg.int64 and host(gg.msort(i)).tolist() == [1, 2, 3]
+    x = gg.tensor([3.0, 1.0, 5.0, 4.0], dtype=gg.float64, device=device, requires_grad=True)
+    (gg.topk(x, 2).values * gg.tensor([1.0, 2.0], dtype=gg.float64, device=device)).sum()\
+        .backward()
+    assert host(x.grad).tolist() == [0.0, 0.0, 1.0, 2.0]
+
+
+def test_kthvalue_median_mode(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], device=device)
+    r = gg.kthvalue(f, 2)
+    assert host(r.values).tolist() == [0.5, 1.0] and host(r.indices).tolist() == [2, 2]
+    r = f.kthvalue(1, 0, True)
+    assert host(r.values).tolist() == [[1.5, -2.5, 0.5]] and r.indices.shape == (1, 3)
+    for k in (0, 4):
+        with pytest.raises(RuntimeError, match="kthvalue"):
+            gg.kthvalue(f, k)
+    nan = float("nan")
+    assert host(gg.median(gg.tensor([3.0, 1, 2, 4], device=device))).tolist() == 2.0  # lower
+    m = gg.median(gg.tensor([[3.0, 1, 2, 4], [1, 1, 2, 2]], device=device), 1)
+    assert host(m.values).tolist() == [2.0, 1.0] and host(m.indices).tolist() == [2, 1]
+    assert np.isnan(host(gg.median(gg.tensor([3.0, nan, 2, 4], device=device))))
+    m = gg.median(gg.tensor([[3.0, nan, 2, 4]], device=device), 1)
+    assert np.isnan(host(m.values)[0]) and host(m.indices).tolist() == [1]
+    assert host(gg.nanmedian(gg.tensor([3.0, nan, 2, 4], device=device))).tolist() == 3.0
+    m = gg.nanmedian(gg.tensor([[nan, nan]], device=device), 1)
+    assert np.isnan(host(m.values)[0]) and host(m.indices).tolist() == [0]
+    assert np.isnan(host(gg.median(gg.zeros(0, device=device))))
+    m = gg.median(f, dim=1, keepdim=True)
+    assert host(m.values).tolist() == [[0.5], [1.0]] and host(m.indices).tolist() == [[2], [2]]
+    x = gg.tensor([3.0, 1.0, 1.0, 2.0], dtype=gg.float64, device=device, requires_grad=True)
+    gg.median(x).backward()
+    assert host(x.grad).tolist() == [0.0, 0.5, 0.5, 0.0]  # shared by the equal elements
+    x.grad = None
+    gg.median(x, 0).values.backward()
+    assert host(x.grad).tolist() == [0.0, 0.0, 1.0, 0.0]  # to the index (PyTorch's)
+    r = gg.mode(gg.tensor([[3.0, 1, 1, 3, 2], [2, 2, 5, 5, 5]], device=device))
+    assert host(r.values).tolist() == [1.0, 5.0] and host(r.indices).tolist() == [2, 4]
+    r = gg.tensor([3, 1, 1, 3, 2], device=device).mode()
+    assert host(r.values).tolist() == 1 and host(r.indices).tolist() == 2
+    r = gg.mode(gg.tensor(5.0, device=device))
+    assert host(r.values).tolist() == 5.0 and host(r.indices).tolist() == 0
+    with pytest.raises(IndexError, match="non-zero size"):
+        gg.mode(gg.zeros(1, 0, device=device), 1)
+
+
+def test_unique(device):
+    t = gg.tensor([3, 1, 2, 3, 1], device=device)
+    assert host(gg.unique(t)).tolist() == [1, 2, 3]
+    u, inv, cnt = gg.unique(t, return_inverse=True, return_counts=True)
+    assert host(u).tolist() == [1, 2, 3] and host(inv).tolist() == [2, 0, 1, 2, 0]
+    assert host(cnt).tolist() == [2, 1, 2] and inv.dtype == gg.int64
+    u, inv = gg.tensor([[3, 1], [3, 1]], device=device).unique(return_inverse=True)
+    assert host(inv).tolist() == [[1, 0], [1, 0]]  # shaped like the input
+    u, inv = gg.unique(gg.tensor([[1, 2], [1, 2], [0, 5]], device=device), dim=0,
+                       return_inverse=True)
+    assert host(u).tolist() == [[0, 5], [1, 2]] and host(inv).tolist() == [1, 1, 0]
+    assert host(gg.unique(gg.tensor(2, device=device))).tolist() == [2]
+    nan = float("nan")
+    got = host(gg.unique(gg.tensor([2.0, nan, nan], device=device)))
+    assert got[0] == 2.0 and np.isnan(got[1:]).all() and got.shape == (3,)  # NaNs stay apart

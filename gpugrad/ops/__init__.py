@@ -5,10 +5,24 @@ methods, bound onto ``Tensor`` here, once every module is imported.
 """
 
 from ..tensor import Tensor
-from . import activation, arith, compare, convert, indexing, linalg, nn, reduce, shape, trig, unary
+from . import (
+           activation,
+           arith,
+           compare,
+           convert,
+           indexing,
+           linalg,
+           nn,
+           reduce,
+           scan,
+           shape,
+           sort,
+           trig,
+           unary,
+)
 from ._registry import bind
 
 bind(Tensor)
 
 __all__ = ["activation", "arith", "compare", "convert", "indexing", "linalg", "nn", "reduce",
-           "shape", "trig", "unary"]
+           "scan", "shape", "sort", "trig", "unary"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -298,6 +298,10 @@ def result_dtype(*operands: Any) -> np.dtype:
     return out
 
 
+@overload
+def as_dtype(x: Tensor, dtype: np.dtype) -> Tensor: ...
+@overload
+def as_dtype(x: TensorOrNumber, dtype: np.dtype) -> TensorOrNumber: ...
 def as_dtype(x: TensorOrNumber, dtype: np.dtype) -> TensorOrNumber:
     """``x`` converted to ``dtype`` if it is a Tensor (differentiably, when it requires grad)."""
     if not isinstance(x, Tensor) or x._data.dtype == dtype:
