@@ -31,6 +31,7 @@ from .ops.activation import *
 from .ops.arith import *
 from .ops.compare import *
 from .ops.convert import *
+from .ops.einsum import *
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
@@ -42,6 +43,7 @@ from .ops.trig import *
 from .ops.unary import *
 from . import nn as nn
 from . import optim as optim
+from . import linalg as linalg
 from .serialization import load as load
 from .serialization import save as save
 from .value import Value as Value

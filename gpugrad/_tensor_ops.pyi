@@ -83,7 +83,9 @@ class TensorOps:
         ...
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
+        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions.
+        Both operands must have one dtype (PyTorch does not promote here).
+        """
         ...
 
     def __mod__(self, other: TensorOrNumber) -> Tensor:
@@ -194,6 +196,18 @@ class TensorOps:
 
     def add_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input += alpha * other``."""
+        ...
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * (mat1 @ mat2)`` for matrices; ``input`` broadcasts (ignored
+        when ``beta`` is 0).
+        """
+        ...
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts (ignored when ``beta`` is
+        0).
+        """
         ...
 
     def all(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -328,6 +342,18 @@ class TensorOps:
         """In place: ``input = atanh(input, ...)``."""
         ...
 
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts (ignored when
+        ``beta`` is 0).
+        """
+        ...
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors (3-d only, no
+        broadcasting).
+        """
+        ...
+
     def bool(self) -> Tensor:
         """The tensor as bool (itself if it already is)."""
         ...
@@ -422,6 +448,10 @@ class TensorOps:
 
     def div_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input /= other``."""
+        ...
+
+    def dot(self, tensor: Tensor) -> Tensor:
+        """The dot product of two 1-d tensors."""
         ...
 
     def double(self) -> Tensor:
@@ -536,6 +566,10 @@ class TensorOps:
         """``input >= other``, elementwise, as a bool tensor."""
         ...
 
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product ``input[i] * vec2[j]`` of two 1-d tensors (dtypes promote)."""
+        ...
+
     def greater(self, other: TensorOrNumber) -> Tensor:
         """``input > other``, elementwise, as a bool tensor."""
         ...
@@ -558,6 +592,12 @@ class TensorOps:
 
     def hypot_(self, other: Tensor) -> Tensor:
         """In place: ``input = hypot(input, ...)``."""
+        ...
+
+    def inner(self, other: Tensor) -> Tensor:
+        """Sum of products over the last dimension of both: ``out[i..., j...] = sum_k
+        input[i..., k] * other[j..., k]`` (the dot product for 1-d; a 0-d operand scales).
+        """
         ...
 
     def int(self) -> Tensor:
@@ -679,7 +719,9 @@ class TensorOps:
         ...
 
     def matmul(self, other: Tensor) -> Tensor:
-        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
+        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions.
+        Both operands must have one dtype (PyTorch does not promote here).
+        """
         ...
 
     @overload
@@ -719,6 +761,10 @@ class TensorOps:
         """Elementwise minimum, broadcasting; ties share the gradient evenly."""
         ...
 
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices (2-d only; ``matmul`` broadcasts)."""
+        ...
+
     def mode(self, dim: builtins.int = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> ModeResult:
         """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
         frequent ones) and the index of its last occurrence.
@@ -735,6 +781,10 @@ class TensorOps:
 
     def mul_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input *= other``."""
+        ...
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """The product of a matrix and a vector."""
         ...
 
     def nan_to_num(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
@@ -761,6 +811,17 @@ class TensorOps:
 
     def negative(self) -> Tensor:
         """``-input``."""
+        ...
+
+    def norm(self, p: Any = ..., dim: DimLike = ..., keepdim: builtins.bool = ..., dtype: DTypeLike | None = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """The norm of ``input``: ``p`` a number is the vector p-norm over ``dim`` (all elements by
+        default; ``inf``/``-inf``: max/min of ``|x|``); ``'fro'`` the 2-norm over ``dim`` (at most
+        two dimensions); ``'nuc'`` the nuclear norm of a matrix (``dim`` two dimensions).
+        """
+        ...
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product ``input[i] * vec2[j]`` of two 1-d tensors (dtypes promote)."""
         ...
 
     def permute(self, *dims: ShapeLike) -> Tensor:

@@ -420,7 +420,8 @@ def _graph_grads(out, leaves, gy):
 # Ops whose backward rules this file checks on Tensors: those of the math modules (arith's
 # operators +, -, *, /, ** and neg are left to their own module's checks).
 _MODULES = ("unary", "trig", "arith", "compare", "reduce", "scan", "sort", "linalg")
-_ELSEWHERE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg"}
+_ELSEWHERE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg",
+              "SingularValues"}  # differentiable once only (its graph_backward says so)
 
 
 def _math_rows():
@@ -768,3 +769,225 @@ def test_unique(device):
     nan = float("nan")
     got = host(gg.unique(gg.tensor([2.0, nan, nan], device=device)))
     assert got[0] == 2.0 and np.isnan(got[1:]).all() and got.shape == (3,)  # NaNs stay apart
+
+
+def test_matmul_family_errors(device):
+    def t(*shape, dtype=gg.float32):
+        return gg.ones(*shape, dtype=dtype, device=device)
+
+    d = gg.float64
+    cases = [
+        (lambda: t(3, 4) @ t(4, 3, dtype=d),
+         "expected m1 and m2 to have the same dtype, but got: float != double"),
+        (lambda: gg.matmul(t(4), t(4, 3, dtype=d)), "expected m1 and m2 to have the same dtype"),
+        (lambda: gg.matmul(t(4), t(4, dtype=d)),
+         "dot : expected both vectors to have same dtype, but found Float and Double"),
+        (lambda: gg.matmul(t(3, 4), t(4, dtype=d)),
+         "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+        (lambda: gg.matmul(t(2, 3, 4), t(2, 4, 3, dtype=d)),
+         "expected scalar type Float but found Double"),
+        (lambda: gg.matmul(t(3, 4, dtype=gg.int64), t(4, 2)),
+         "expected m1 and m2 to have the same dtype, but got: long int != float"),
+        (lambda: t(3, 4) @ t(3, 4), r"mat1 and mat2 shapes cannot be multiplied \(3x4 and 3x4\)"),
+        (lambda: t(2, 3, 4) @ t(5, 6),
+         r"mat1 and mat2 shapes cannot be multiplied \(6x4 and 5x6\)"),
+        (lambda: t(3) @ t(4), "inconsistent tensor size, expected tensor \\[3\\] and src \\[4\\]"),
+        (lambda: t(2, 3, 4) @ t(3), r"size mismatch, got input \(6\), mat \(6x4\), vec \(3\)"),
+        (lambda: t(2, 2, 3) @ t(3, 3, 2),
+         r"The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton "
+         "dimension 0"),
+        (lambda: gg.mm(t(3), t(3, 3)), "self must be a matrix"),
+        (lambda: gg.mm(t(3, 3), t(3)), "mat2 must be a matrix"),
+        (lambda: gg.mm(t(3, 4), t(4, 2, dtype=d)), "expected m1 and m2 to have the same dtype"),
+        (lambda: gg.bmm(t(3, 4), t(3, 4)), "batch1 must be a 3D tensor"),
+        (lambda: gg.bmm(t(1, 3, 4), t(1, 1, 3, 4)), "batch2 must be a 3D tensor"),
+        (lambda: gg.bmm(t(2, 3, 4), t(3, 4, 5)),
+         r"Expected size for first two dimensions of batch2 tensor to be: \[2, 4\] but got: "
+         r"\[3, 4\]"),
+        (lambda: gg.bmm(t(1, 2, 3), t(1, 3, 2, dtype=d)),
+         "expected scalar type Float but found Double"),
+        (lambda: gg.mv(t(3, 4), t(3, 4)), "vector \\+ matrix @ vector expected, got 1, 2, 2"),
+        (lambda: gg.mv(t(2, 3), t(4)), r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)"),
+        (lambda: gg.dot(t(3, 4), t(3, 4)), "1D tensors expected, but got 2D and 2D tensors"),
+        (lambda: gg.dot(t(3), t(3, dtype=gg.int64)),
+         "dot : expected both vectors to have same dtype, but found Float and Long"),
+        (lambda: gg.outer(t(2, 2), t(2)), "outer: Expected 1-D argument self, but got 2-D"),
+        (lambda: gg.outer(t(2), t(1, 2)), "outer: Expected 1-D argument vec2, but got 2-D"),
+        (lambda: gg.addmm(t(2, 2), t(2), t(3, 2)), "mat1 must be a matrix, got 1-D tensor"),
+        (lambda: gg.addmm(t(2, 2, dtype=d), t(2, 3), t(3, 2)),
+         "self and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: gg.baddbmm(t(3, 2, 2), t(3, 2, 3), t(3, 3, 2, dtype=d)),
+         "expected scalar type Float but found Double"),
+    ]
+    for call, msg in cases:
+        with pytest.raises(RuntimeError, match=msg):
+            call()
+    with pytest.raises(NotImplementedError, match="Bool"):
+        gg.matmul(t(2, 2, dtype=gg.bool), t(2, 2, dtype=gg.bool))
+    with pytest.raises(TypeError):
+        gg.mm(t(2, 2), 3.0)
+
+
+def test_matmul_family_values(device):
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(-5, 5, (3, 4)), rng.integers(-5, 5, (4, 2))
+    got = gg.tensor(a, device=device) @ gg.tensor(b, device=device)
+    assert got.dtype == gg.int64 and host(got).tolist() == (a @ b).tolist()
+    f = gg.tensor([1.0, 2.0], device=device)
+    assert gg.outer(f, gg.tensor([1.0, 2.0, 3.0], dtype=gg.float64, device=device)).dtype \
+        == gg.float64  # outer promotes (it is a product)
+    assert gg.ger(f, f).shape == (2, 2)
+    nan = gg.full((2, 2), float("nan"), device=device)
+    out = gg.addmm(nan, gg.ones(2, 3, device=device), gg.ones(3, 2, device=device), beta=0)
+    assert host(out).tolist() == [[3.0, 3.0], [3.0, 3.0]]  # beta = 0: input ignored, NaN too
+    out = gg.addmm(gg.zeros(2, 2, device=device), gg.ones(2, 3, device=device),
+                   gg.ones(3, 2, device=device), beta=0.5, alpha=2)
+    assert host(out).tolist() == [[6.0, 6.0], [6.0, 6.0]]
+    assert gg.baddbmm(gg.zeros(2, 2, device=device), gg.ones(3, 2, 3, device=device),
+                      gg.ones(3, 3, 2, device=device)).shape == (3, 2, 2)
+    assert host(gg.inner(gg.tensor(2.0, device=device), f)).tolist() == [2.0, 4.0]
+
+
+def test_einsum_parsing_and_errors(device):
+    def t(*shape, dtype=gg.float32):
+        return gg.ones(*shape, dtype=dtype, device=device)
+
+    assert gg.einsum("ij,jk", t(2, 3), t(1, 4)).shape == (2, 4)  # size 1 broadcasts
+    assert gg.einsum("bij,bjk->bik", t(2, 2, 3), t(1, 3, 4)).shape == (2, 2, 4)
+    assert gg.einsum("i,j", t(2), t(3)).shape == (2, 3)
+    assert gg.einsum("ba", t(2, 3)).shape == (3, 2)  # implicit output: sorted letters
+    assert gg.einsum("...ij->...ji", t(2, 3, 4)).shape == (2, 4, 3)
+    assert gg.einsum("i...->...", t(2, 3, 4)).shape == (3, 4)
+    assert gg.einsum("i...,...->i...", t(2, 3, 1), t(4)).shape == (2, 3, 4)
+    assert host(gg.einsum("Ab,bA", t(2, 3), t(3, 2))).tolist() == 6.0
+    assert host(gg.einsum("i j , j -> i", t(2, 3), t(3))).tolist() == [3.0, 3.0]
+    assert host(gg.einsum("i,i", [t(2), t(2)])).tolist() == 2.0
+    assert host(gg.einsum(",->", gg.tensor(2.0, device=device),
+                          gg.tensor(3.0, device=device))).tolist() == 6.0
+    assert host(gg.einsum(t(2, 3), [0, Ellipsis], [Ellipsis])).tolist() == [2.0, 2.0, 2.0]
+    i = gg.tensor([1, 2], device=device)
+    assert gg.einsum("i,i", i, i).dtype == gg.int64 and host(gg.einsum("i,i", i, i)) == 5
+    errors = [
+        (lambda: gg.einsum("i,i->", t(3), t(3, dtype=gg.float64)),
+         RuntimeError, "expected scalar type Float but found Double"),
+        (lambda: gg.einsum("ij,jk", t(3, 4), t(3, 4)), RuntimeError,
+         "subscript j has size 3 for operand 1 which does not broadcast with previously seen "
+         "size 4"),
+        (lambda: gg.einsum("ij,jk->ik", t(2, 3)), RuntimeError,
+         "fewer operands were provided than specified in the equation"),
+        (lambda: gg.einsum("ij", t(2, 3), t(3)), RuntimeError,
+         "more operands were provided than specified in the equation"),
+        (lambda: gg.einsum("ij->iij", t(2, 3)), RuntimeError,
+         "output subscript i appears more than once in the output"),
+        (lambda: gg.einsum("ij->k", t(2, 3)), RuntimeError,
+         "output subscript k does not appear in the equation for any input operand"),
+        (lambda: gg.einsum("ijk->ij", t(2, 3)), RuntimeError,
+         r"the number of subscripts in the equation \(3\) does not match the number of "
+         r"dimensions \(2\) for operand 0 and no ellipsis was given"),
+        (lambda: gg.einsum("ab...,...->", t(2), t(2)), RuntimeError,
+         r"the number of subscripts in the equation \(2\) is more than the number of "
+         r"dimensions \(1\) for operand 0"),
+        (lambda: gg.einsum("ii->i", t(2, 3)), RuntimeError,
+         "subscript i is repeated for operand 0 but the sizes don't match, 2 != 3"),
+        (lambda: gg.einsum("i.j->i", t(2, 2)), RuntimeError,
+         "found '.' for operand 0 that is not part of any ellipsis"),
+        (lambda: gg.einsum("i1->i", t(2, 2)), RuntimeError,
+         r"invalid subscript given at index 1 in the equation string, subscripts must be in "
+         r"\[a-zA-Z\]"),
+        (lambda: gg.einsum("i->i"), ValueError, "at least one operand"),
+        (lambda: gg.einsum("i", 5), TypeError, "expected Tensor as element 0"),
+    ]
+    for call, kind, msg in errors:
+        with pytest.raises(kind, match=msg):
+            call()
+
+
+def test_norm_values_gradients_and_errors(device):
+    f = gg.tensor([[1.5, -2.5, 0.5], [3.0, 1.0, 1.0]], dtype=gg.float64, device=device)
+    a = host(f)
+    np.testing.assert_allclose(host(gg.norm(f)), np.sqrt((a * a).sum()))
+    np.testing.assert_allclose(host(gg.norm(f, p=1, dim=(0, 1))), 9.5)  # a vector norm
+    np.testing.assert_allclose(host(gg.norm(f, p="nuc", dim=(0, 1))), np.linalg.norm(a, "nuc"))
+    assert host(gg.norm(f, p=0)).tolist() == 6.0
+    assert gg.norm(f.float(), 2, dim=1, dtype=gg.float64).dtype == gg.float64
+    assert gg.norm(f, "fro", keepdim=True).shape == (1, 1)
+    assert gg.norm(f, dim=1, axis=None).shape == (2,)
+    L = gg.linalg
+    np.testing.assert_allclose(host(L.norm(f, float("inf"))), 5.0)
+    np.testing.assert_allclose(host(L.norm(f, dim=(0, 1), ord=2)), np.linalg.norm(a, 2))
+    np.testing.assert_allclose(host(L.vector_norm(f, 0)), 6.0)
+    np.testing.assert_allclose(host(L.matrix_norm(f, -1)), 1.5)
+    np.testing.assert_allclose(host(L.svdvals(f)), np.linalg.svd(a, compute_uv=False))
+    assert L.vector_norm(gg.zeros(0, device=device)).tolist() == 0.0
+    assert L.matrix_norm(gg.ones(2, 3, 4, device=device), "nuc", dim=(0, 2)).shape == (3,)
+    # PyTorch's gradients at the kinks
+    def grad(fn, v):
+        x = gg.tensor(v, dtype=gg.float64, device=device, requires_grad=True)
+        fn(x).backward()
+        return host(x.grad).tolist()
+
+    assert grad(gg.norm, [0.0, 0.0]) == [0.0, 0.0]
+    assert grad(lambda x: gg.norm(x, 1), [0.0, 1.0]) == [0.0, 1.0]
+    assert grad(lambda x: gg.norm(x, 0.5), [0.0, 1.0]) == [0.0, 1.0]
+    assert grad(lambda x: gg.norm(x, float("inf")), [-2.0, 1.0, 2.0]) == [-0.5, 0.0, 0.5]
+    assert grad(lambda x: L.vector_norm(x, float("-inf")), [-1.0, 1.0, 2.0]) == [-0.5, 0.5, 0.0]
+    assert grad(lambda x: L.vector_norm(x, -1), [-1.0, 0.0, 2.0]) == [0.0, 0.0, 0.0]
+    assert grad(lambda x: L.vector_norm(x, 0), [-1.0, 1.0, 2.0]) == [0.0, 0.0, 0.0]
+    assert grad(lambda x: L.matrix_norm(x.reshape(2, 2), 1), [1.0, -2.0, -3.0, 4.0]) == [
+        0.0, -1.0, 0.0, 1.0]
+    x = gg.tensor(host(f), dtype=gg.float64, device=device, requires_grad=True)
+    gy = gg.tensor([1.0, 1.0], dtype=gg.float64, device=device, requires_grad=True)
+    g = L.svdvals(x).grad_fn
+    with pytest.raises(NotImplementedError, match="second derivatives of singular values"):
+        g.graph_backward(gy)
+    i = gg.tensor([[1, 2]], device=device)
+    errors = [
+        (lambda: gg.norm(i), "linalg.vector_norm: Expected a floating point or complex tensor "
+                             "as input. Got Long"),
+        (lambda: L.matrix_norm(i), "linalg.matrix_norm: Expected a floating point"),
+        (lambda: gg.norm(f[None], p="nuc"), "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"),
+        (lambda: gg.norm(f, "abc"), "linalg.matrix_norm: Order abc not supported."),
+        (lambda: L.matrix_norm(f, 3), "linalg.matrix_norm: Order 3 not supported."),
+        (lambda: L.matrix_norm(f[0]), "The input tensor A must have at least 2 dimensions."),
+        (lambda: L.matrix_norm(f, dim=(0, 0)), r"dims must be different. Got \(0, 0\)"),
+        (lambda: L.norm(f, "fro", dim=1), "linalg.matrix_norm: dim must be a 2-tuple. Got 1"),
+        (lambda: L.norm(f[None], 1), "If dim is not specified but ord is, the input must be 1D "
+                                     "or 2D. Got 3D."),
+        (lambda: L.vector_norm(gg.zeros(0, device=device), float("inf")),
+         "cannot compute the inf norm on an empty tensor"),
+    ]
+    for call, msg in errors:
+        with pytest.raises(RuntimeError, match=msg):
+            call()
+    with pytest.raises(TypeError, match="must be Number"):
+        L.vector_norm(f, "fro")
+
+
+def test_linear_dtype_errors_as_pytorch(device):
+    F = gg.nn.functional
+    d = gg.float64
+
+    def t(*shape, dtype=gg.float32):
+        return gg.ones(*shape, dtype=dtype, device=device)
+
+    cases = [
+        (lambda: F.linear(t(2, 3, dtype=d), t(4, 3)),
+         "expected m1 and m2 to have the same dtype, but got: double != float"),
+        (lambda: F.linear(t(2, 3, dtype=d), t(4, 3), t(4)),
+         "mat1 and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: F.linear(t(2, 3), t(4, 3, dtype=d), t(4)),
+         "self and mat2 must have the same dtype, but got Float and Double"),
+        (lambda: F.linear(t(2, 3), t(4, 3), t(4, dtype=d)),
+         "self and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: F.linear(t(2, 3, dtype=gg.int64), t(4, 3)),
+         "expected m1 and m2 to have the same dtype, but got: long int != float"),
+        (lambda: gg.nn.Linear(3, 4).to(device)(t(2, 3, dtype=d)),
+         "mat1 and mat2 must have the same dtype, but got Double and Float"),
+        (lambda: gg.nn.Linear(3, 4, bias=False).to(device)(t(5, 2, 3, dtype=d)),
+         "expected m1 and m2 to have the same dtype, but got: double != float"),
+        (lambda: F.linear_act(t(2, 3, dtype=d), t(4, 3), t(4), "relu"),
+         "mat1 and mat2 must have the same dtype"),
+    ]
+    for call, msg in cases:
+        with pytest.raises(RuntimeError, match=msg):
+            call()

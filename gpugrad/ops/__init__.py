@@ -24,5 +24,5 @@ from ._registry import bind
 
 bind(Tensor)
 
-__all__ = ["activation", "arith", "compare", "convert", "indexing", "linalg", "nn", "reduce",
-           "scan", "shape", "sort", "trig", "unary"]
+__all__ = ["activation", "arith", "compare", "convert", "einsum", "indexing", "linalg", "nn",
+           "reduce", "scan", "shape", "sort", "trig", "unary"]

@@ -21,7 +21,7 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .convert import Cast
-from .unary import inplace_method, torch_type_name
+from .unary import c_type_name, inplace_method, torch_type_name
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
            "neg", "negative", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmod",
@@ -479,13 +479,6 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return LogAddExp2.apply(a, b)
 
 
-def _c_name(dtype: np.dtype) -> str:
-    """The C type name PyTorch's dtype messages use (float, double, long int...)."""
-    names = {"float32": "float", "float64": "double", "float16": "c10::Half",
-             "int64": "long int", "int32": "int", "bool": "bool"}
-    return names.get(dtype.name, dtype.name)
-
-
 def _type_name(t: Tensor) -> str:
     return torch_type_name(t._data.dtype)
 
@@ -551,8 +544,8 @@ def lerp(input: Tensor, end: Tensor, weight: TensorOrNumber) -> Tensor:
         raise NotImplementedError(f'"lerp_kernel" not implemented for \'{_type_name(input)}\'')
     for name, x in (("end", end), ("weight", weight)):
         if isinstance(x, Tensor) and x._data.dtype != dt and (name == "end" or x.ndim):
-            raise RuntimeError(f"expected dtype {_c_name(dt)} for `{name}` but got dtype "
-                               f"{_c_name(x._data.dtype)}")
+            raise RuntimeError(f"expected dtype {c_type_name(dt)} for `{name}` but got dtype "
+                               f"{c_type_name(x._data.dtype)}")
     if isinstance(weight, Tensor) and weight._data.dtype != dt:
         weight = as_dtype(weight, dt)
     elif not isinstance(weight, Tensor):

@@ -62,6 +62,16 @@ def torch_type_name(dtype: Any) -> str:
     return _TORCH_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "signed char",
+            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int",
+            "bool": "bool"}
+
+
+def c_type_name(dtype: Any) -> str:
+    """The C type name some PyTorch messages use instead (float, double, long int...)."""
+    return _C_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
 def _not_for(input: Tensor, fn: str, kinds: str) -> None:
     """PyTorch's error for a dtype an op has no kernel for."""
     if input._data.dtype.kind in kinds:
