@@ -55,11 +55,11 @@ class TensorOps:
         ...
 
     def __ifloordiv__(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input = floor_divide(input, ...)``."""
+        """``floor_divide`` in place: its result written into ``input``."""
         ...
 
     def __imod__(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input = remainder(input, ...)``."""
+        """``remainder`` in place: its result written into ``input``."""
         ...
 
     def __imul__(self, other: TensorOrNumber) -> Tensor:
@@ -163,7 +163,7 @@ class TensorOps:
         ...
 
     def abs_(self) -> Tensor:
-        """In place: ``input = abs(input, ...)``."""
+        """``abs`` in place: its result written into ``input``."""
         ...
 
     def absolute(self) -> Tensor:
@@ -171,7 +171,7 @@ class TensorOps:
         ...
 
     def absolute_(self) -> Tensor:
-        """In place: ``input = abs(input, ...)``."""
+        """``abs`` in place: its result written into ``input``."""
         ...
 
     def acos(self) -> Tensor:
@@ -179,7 +179,7 @@ class TensorOps:
         ...
 
     def acos_(self) -> Tensor:
-        """In place: ``input = acos(input, ...)``."""
+        """``acos`` in place: its result written into ``input``."""
         ...
 
     def acosh(self) -> Tensor:
@@ -187,7 +187,7 @@ class TensorOps:
         ...
 
     def acosh_(self) -> Tensor:
-        """In place: ``input = acosh(input, ...)``."""
+        """``acosh`` in place: its result written into ``input``."""
         ...
 
     def add(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -239,7 +239,7 @@ class TensorOps:
         ...
 
     def arccos_(self) -> Tensor:
-        """In place: ``input = acos(input, ...)``."""
+        """``acos`` in place: its result written into ``input``."""
         ...
 
     def arccosh(self) -> Tensor:
@@ -247,7 +247,7 @@ class TensorOps:
         ...
 
     def arccosh_(self) -> Tensor:
-        """In place: ``input = acosh(input, ...)``."""
+        """``acosh`` in place: its result written into ``input``."""
         ...
 
     def arcsin(self) -> Tensor:
@@ -255,7 +255,7 @@ class TensorOps:
         ...
 
     def arcsin_(self) -> Tensor:
-        """In place: ``input = asin(input, ...)``."""
+        """``asin`` in place: its result written into ``input``."""
         ...
 
     def arcsinh(self) -> Tensor:
@@ -263,7 +263,7 @@ class TensorOps:
         ...
 
     def arcsinh_(self) -> Tensor:
-        """In place: ``input = asinh(input, ...)``."""
+        """``asinh`` in place: its result written into ``input``."""
         ...
 
     def arctan(self) -> Tensor:
@@ -275,11 +275,11 @@ class TensorOps:
         ...
 
     def arctan2_(self, other: Tensor) -> Tensor:
-        """In place: ``input = atan2(input, ...)``."""
+        """``atan2`` in place: its result written into ``input``."""
         ...
 
     def arctan_(self) -> Tensor:
-        """In place: ``input = atan(input, ...)``."""
+        """``atan`` in place: its result written into ``input``."""
         ...
 
     def arctanh(self) -> Tensor:
@@ -287,7 +287,7 @@ class TensorOps:
         ...
 
     def arctanh_(self) -> Tensor:
-        """In place: ``input = atanh(input, ...)``."""
+        """``atanh`` in place: its result written into ``input``."""
         ...
 
     def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -307,7 +307,7 @@ class TensorOps:
         ...
 
     def asin_(self) -> Tensor:
-        """In place: ``input = asin(input, ...)``."""
+        """``asin`` in place: its result written into ``input``."""
         ...
 
     def asinh(self) -> Tensor:
@@ -315,7 +315,7 @@ class TensorOps:
         ...
 
     def asinh_(self) -> Tensor:
-        """In place: ``input = asinh(input, ...)``."""
+        """``asinh`` in place: its result written into ``input``."""
         ...
 
     def atan(self) -> Tensor:
@@ -327,11 +327,11 @@ class TensorOps:
         ...
 
     def atan2_(self, other: Tensor) -> Tensor:
-        """In place: ``input = atan2(input, ...)``."""
+        """``atan2`` in place: its result written into ``input``."""
         ...
 
     def atan_(self) -> Tensor:
-        """In place: ``input = atan(input, ...)``."""
+        """``atan`` in place: its result written into ``input``."""
         ...
 
     def atanh(self) -> Tensor:
@@ -339,7 +339,7 @@ class TensorOps:
         ...
 
     def atanh_(self) -> Tensor:
-        """In place: ``input = atanh(input, ...)``."""
+        """``atanh`` in place: its result written into ``input``."""
         ...
 
     def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
@@ -367,7 +367,7 @@ class TensorOps:
         ...
 
     def ceil_(self) -> Tensor:
-        """In place: ``input = ceil(input, ...)``."""
+        """``ceil`` in place: its result written into ``input``."""
         ...
 
     def clamp(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
@@ -384,6 +384,10 @@ class TensorOps:
         """
         ...
 
+    def clip_(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """``clamp`` in place: its result written into ``input``."""
+        ...
+
     def clone(self) -> Tensor:
         """A copy of ``input`` with its own storage; differentiable."""
         ...
@@ -397,7 +401,7 @@ class TensorOps:
         ...
 
     def cos_(self) -> Tensor:
-        """In place: ``input = cos(input, ...)``."""
+        """``cos`` in place: its result written into ``input``."""
         ...
 
     def cosh(self) -> Tensor:
@@ -405,7 +409,7 @@ class TensorOps:
         ...
 
     def cosh_(self) -> Tensor:
-        """In place: ``input = cosh(input, ...)``."""
+        """``cosh`` in place: its result written into ``input``."""
         ...
 
     def count_nonzero(self, dim: DimLike = ..., *, axis: DimLike = ...) -> Tensor:
@@ -471,7 +475,7 @@ class TensorOps:
         ...
 
     def erf_(self) -> Tensor:
-        """In place: ``input = erf(input, ...)``."""
+        """``erf`` in place: its result written into ``input``."""
         ...
 
     def erfc(self) -> Tensor:
@@ -479,7 +483,7 @@ class TensorOps:
         ...
 
     def erfc_(self) -> Tensor:
-        """In place: ``input = erfc(input, ...)``."""
+        """``erfc`` in place: its result written into ``input``."""
         ...
 
     def exp(self) -> Tensor:
@@ -491,11 +495,11 @@ class TensorOps:
         ...
 
     def exp2_(self) -> Tensor:
-        """In place: ``input = exp2(input, ...)``."""
+        """``exp2`` in place: its result written into ``input``."""
         ...
 
     def exp_(self) -> Tensor:
-        """In place: ``input = exp(input, ...)``."""
+        """``exp`` in place: its result written into ``input``."""
         ...
 
     def expand(self, *sizes: ShapeLike) -> Tensor:
@@ -507,7 +511,7 @@ class TensorOps:
         ...
 
     def expm1_(self) -> Tensor:
-        """In place: ``input = expm1(input, ...)``."""
+        """``expm1`` in place: its result written into ``input``."""
         ...
 
     def fix(self) -> Tensor:
@@ -515,7 +519,7 @@ class TensorOps:
         ...
 
     def fix_(self) -> Tensor:
-        """In place: ``input = trunc(input, ...)``."""
+        """``trunc`` in place: its result written into ``input``."""
         ...
 
     def flatten(self, start_dim: builtins.int = ..., end_dim: builtins.int = ...) -> Tensor:
@@ -531,7 +535,7 @@ class TensorOps:
         ...
 
     def floor_(self) -> Tensor:
-        """In place: ``input = floor(input, ...)``."""
+        """``floor`` in place: its result written into ``input``."""
         ...
 
     def floor_divide(self, other: TensorOrNumber) -> Tensor:
@@ -541,7 +545,7 @@ class TensorOps:
         ...
 
     def floor_divide_(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input = floor_divide(input, ...)``."""
+        """``floor_divide`` in place: its result written into ``input``."""
         ...
 
     def fmod(self, other: TensorOrNumber) -> Tensor:
@@ -551,7 +555,7 @@ class TensorOps:
         ...
 
     def fmod_(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input = fmod(input, ...)``."""
+        """``fmod`` in place: its result written into ``input``."""
         ...
 
     def frac(self) -> Tensor:
@@ -559,7 +563,7 @@ class TensorOps:
         ...
 
     def frac_(self) -> Tensor:
-        """In place: ``input = frac(input, ...)``."""
+        """``frac`` in place: its result written into ``input``."""
         ...
 
     def ge(self, other: TensorOrNumber) -> Tensor:
@@ -591,7 +595,7 @@ class TensorOps:
         ...
 
     def hypot_(self, other: Tensor) -> Tensor:
-        """In place: ``input = hypot(input, ...)``."""
+        """``hypot`` in place: its result written into ``input``."""
         ...
 
     def inner(self, other: Tensor) -> Tensor:
@@ -647,7 +651,7 @@ class TensorOps:
         ...
 
     def lerp_(self, end: Tensor, weight: TensorOrNumber) -> Tensor:
-        """In place: ``input = lerp(input, ...)``."""
+        """``lerp`` in place: its result written into ``input``."""
         ...
 
     def less(self, other: TensorOrNumber) -> Tensor:
@@ -667,7 +671,7 @@ class TensorOps:
         ...
 
     def log10_(self) -> Tensor:
-        """In place: ``input = log10(input, ...)``."""
+        """``log10`` in place: its result written into ``input``."""
         ...
 
     def log1p(self) -> Tensor:
@@ -675,7 +679,7 @@ class TensorOps:
         ...
 
     def log1p_(self) -> Tensor:
-        """In place: ``input = log1p(input, ...)``."""
+        """``log1p`` in place: its result written into ``input``."""
         ...
 
     def log2(self) -> Tensor:
@@ -683,11 +687,11 @@ class TensorOps:
         ...
 
     def log2_(self) -> Tensor:
-        """In place: ``input = log2(input, ...)``."""
+        """``log2`` in place: its result written into ``input``."""
         ...
 
     def log_(self) -> Tensor:
-        """In place: ``input = log(input, ...)``."""
+        """``log`` in place: its result written into ``input``."""
         ...
 
     def log_softmax(self, dim: builtins.int | None = ...) -> Tensor:
@@ -794,7 +798,7 @@ class TensorOps:
         ...
 
     def nan_to_num_(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
-        """In place: ``input = nan_to_num(input, ...)``."""
+        """``nan_to_num`` in place: its result written into ``input``."""
         ...
 
     def nanmedian(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
@@ -843,7 +847,7 @@ class TensorOps:
         ...
 
     def reciprocal_(self) -> Tensor:
-        """In place: ``input = reciprocal(input, ...)``."""
+        """``reciprocal`` in place: its result written into ``input``."""
         ...
 
     def relu(self) -> Tensor:
@@ -857,7 +861,7 @@ class TensorOps:
         ...
 
     def remainder_(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input = remainder(input, ...)``."""
+        """``remainder`` in place: its result written into ``input``."""
         ...
 
     def reshape(self, *shape: ShapeLike) -> Tensor:
@@ -871,7 +875,7 @@ class TensorOps:
         ...
 
     def round_(self, *, decimals: builtins.int = ...) -> Tensor:
-        """In place: ``input = round(input, ...)``."""
+        """``round`` in place: its result written into ``input``."""
         ...
 
     def rsqrt(self) -> Tensor:
@@ -879,7 +883,7 @@ class TensorOps:
         ...
 
     def rsqrt_(self) -> Tensor:
-        """In place: ``input = rsqrt(input, ...)``."""
+        """``rsqrt`` in place: its result written into ``input``."""
         ...
 
     def sgn(self) -> Tensor:
@@ -887,7 +891,7 @@ class TensorOps:
         ...
 
     def sgn_(self) -> Tensor:
-        """In place: ``input = sgn(input, ...)``."""
+        """``sgn`` in place: its result written into ``input``."""
         ...
 
     def sigmoid(self) -> Tensor:
@@ -899,7 +903,7 @@ class TensorOps:
         ...
 
     def sign_(self) -> Tensor:
-        """In place: ``input = sign(input, ...)``."""
+        """``sign`` in place: its result written into ``input``."""
         ...
 
     def sin(self) -> Tensor:
@@ -907,7 +911,7 @@ class TensorOps:
         ...
 
     def sin_(self) -> Tensor:
-        """In place: ``input = sin(input, ...)``."""
+        """``sin`` in place: its result written into ``input``."""
         ...
 
     def sinh(self) -> Tensor:
@@ -915,7 +919,7 @@ class TensorOps:
         ...
 
     def sinh_(self) -> Tensor:
-        """In place: ``input = sinh(input, ...)``."""
+        """``sinh`` in place: its result written into ``input``."""
         ...
 
     def softmax(self, dim: builtins.int | None = ...) -> Tensor:
@@ -933,7 +937,7 @@ class TensorOps:
         ...
 
     def sqrt_(self) -> Tensor:
-        """In place: ``input = sqrt(input, ...)``."""
+        """``sqrt`` in place: its result written into ``input``."""
         ...
 
     def square(self) -> Tensor:
@@ -941,7 +945,7 @@ class TensorOps:
         ...
 
     def square_(self) -> Tensor:
-        """In place: ``input = square(input, ...)``."""
+        """``square`` in place: its result written into ``input``."""
         ...
 
     def squeeze(self, dim: builtins.int | Sequence[builtins.int] | None = ...) -> Tensor:
@@ -979,7 +983,7 @@ class TensorOps:
         ...
 
     def tan_(self) -> Tensor:
-        """In place: ``input = tan(input, ...)``."""
+        """``tan`` in place: its result written into ``input``."""
         ...
 
     def tanh(self) -> Tensor:
@@ -1008,7 +1012,7 @@ class TensorOps:
         ...
 
     def trunc_(self) -> Tensor:
-        """In place: ``input = trunc(input, ...)``."""
+        """``trunc`` in place: its result written into ``input``."""
         ...
 
     def type_as(self, other: Tensor) -> Tensor:

@@ -127,6 +127,9 @@ def test_inplace_unary(device):
     y = gg.tensor([1.26, -0.5], device=device)
     assert host(y.round_(decimals=1)).tolist() == pytest.approx([1.3, -0.5])
     assert host(y.nan_to_num_()).tolist() == pytest.approx([1.3, -0.5])
+    assert host(y.clip_(0.0, 1.0)).tolist() == pytest.approx([1.0, 0.0])
+    y.clip_(min=gg.tensor([0.0, 0.25], device=device))
+    assert host(y).tolist() == pytest.approx([1.0, 0.25])
 
 
 def test_inplace_unary_records_the_graph(device):

@@ -434,6 +434,8 @@ class Lerp(Op):
         self.start, self.end, self.weight = start, end, weight
         d = end - start
         # as PyTorch: exact at weight 0 (start) and weight 1 (end)
+        if isinstance(weight, float):
+            return start + weight * d if abs(weight) < 0.5 else end - d * (1.0 - weight)
         return self.xp.where(abs(weight) < 0.5, start + weight * d, end - d * (1.0 - weight))
 
     def backward(self, gy):

@@ -13,6 +13,7 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .arith import as_dtype, result_dtype
+from .unary import inplace_method
 
 __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
            "isclose", "allclose", "equal", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
@@ -122,6 +123,7 @@ def clamp(input: Tensor, min: TensorOrNumber | None = None,  # noqa: A002
 
 
 clip = clamp
+method("clip_")(inplace_method(clamp))
 
 
 @method()

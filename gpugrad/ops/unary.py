@@ -544,7 +544,7 @@ def inplace_method(fn: Callable[..., Tensor], doc: str | None = None) -> Callabl
         return inplace(input, fn, *args, **kwargs)
 
     op_.__name__ = op_.__qualname__ = fn.__name__ + "_"
-    op_.__doc__ = doc or f"In place: ``input = {fn.__name__}(input, ...)``."
+    op_.__doc__ = doc or f"``{fn.__name__}`` in place: its result written into ``input``."
     return op_
 
 
