@@ -160,7 +160,7 @@ class Var(Op):
 
     def _centered(self):
         x = self.x
-        return x - x.mean(axis=self.axes, keepdims=True)
+        return x - self.xp.mean(x, axis=self.axes, keepdims=True)
 
     def backward(self, gy):
         g = kept(gy, self.meta[0][0], self.axes, self.keepdim)
@@ -369,8 +369,7 @@ def sum(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,  # noqa: A
     if input._data.dtype.kind != "f":
         a = input._data
         out = a.sum(axis=norm_dims(dim, input.ndim), keepdims=keepdim)
-        return Tensor._wrap(out.astype(np.int64) if out.dtype.kind in "biu" and dtype is None
-                            else out)
+        return Tensor._wrap(out.astype(np.int64 if dtype is None else a.dtype, copy=False))
     return Sum.apply(input, dim=dim, keepdim=keepdim)
 
 
@@ -404,8 +403,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     a = input._data
     if a.dtype.kind != "f":
         axes = None if dim is None else norm_dims(dim, a.ndim)
-        return Tensor._wrap(a.astype(np.int64).prod(axis=axes, keepdims=keepdim
-                                                    and dim is not None))
+        out = a.astype(np.int64).prod(axis=axes, keepdims=keepdim and dim is not None)
+        return Tensor._wrap(out.astype(np.int64 if dtype is None else a.dtype, copy=False))
     return Prod.apply(input, dim=dim, keepdim=keepdim and dim is not None)
 
 
