@@ -51,6 +51,8 @@ EXAMPLES = [
      r"largest gradient difference over all steps: \S+"),
     ("backprop_walkthrough", ["backprop_walkthrough.py", "--steps", "20", "--out",
                               "runs/gpu-check/walkthrough"], r"4\. MLP.*"),
+    ("pinn", ["pinn.py", "--steps", "300"],
+     r"final max \|u - sin\(pi x\)\| on 1001 points: \S+"),
 ]
 
 

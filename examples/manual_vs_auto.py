@@ -43,7 +43,7 @@ def autograd_loss_and_grads(params: dict, x, y):
     out = h @ params["W2"].T + params["b2"]
     loss = ((out - y) ** 2).mean()
     loss.backward()
-    return loss.item(), {k: t.grad.numpy() for k, t in params.items()}
+    return loss.item(), {k: t.grad.cpu().numpy() for k, t in params.items()}
 
 
 def main(steps: int = 20, lr: float = 0.1, seed: int = 0, device: str = "cpu",

@@ -71,7 +71,7 @@ def plot_boundary(model, X, y, path: Path, device) -> Path:
                          np.linspace(X[:, 1].min() - 1, X[:, 1].max() + 1, 200))
     grid = gg.tensor(np.c_[xx.ravel(), yy.ravel()], dtype=gg.float32, device=device)
     with gg.no_grad():
-        z = (model(grid).reshape(-1) > 0).numpy().reshape(xx.shape)
+        z = (model(grid).reshape(-1) > 0).cpu().numpy().reshape(xx.shape)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.contourf(xx, yy, z, cmap=plt.cm.Spectral, alpha=0.8)

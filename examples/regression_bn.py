@@ -47,10 +47,11 @@ def evaluate(model: nn.Module, X: gg.Tensor, y: gg.Tensor, y_std: float) -> dict
     """Test RMSE in the target's original units, and R^2."""
     model.eval()
     with gg.no_grad():
-        err = (model(X) - y).numpy().astype(np.float64)
+        err = (model(X) - y).cpu().numpy().astype(np.float64)
     model.train()
     mse = float((err**2).mean())
-    total = float(((y.numpy() - y.numpy().mean()) ** 2).mean())
+    yh = y.cpu().numpy()
+    total = float(((yh - yh.mean()) ** 2).mean())
     return {"rmse": float(np.sqrt(mse)) * y_std, "r2": 1.0 - mse / total}
 
 

@@ -5,9 +5,10 @@ come from ``gpugrad.ops``' modules, each of which lists its public names in ``__
 """
 
 from ._version import __version__ as __version__
-from . import cuda as cuda
 from ._device import Device as device
 from .autograd import enable_grad as enable_grad
+from .autograd import inference_mode as inference_mode
+from .autograd import is_inference_mode_enabled as is_inference_mode_enabled
 from .autograd import is_grad_enabled as is_grad_enabled
 from .autograd import no_grad as no_grad
 from .autograd import set_grad_enabled as set_grad_enabled
@@ -25,18 +26,38 @@ from .dtypes import int_ as int
 from .dtypes import int32 as int32
 from .dtypes import int64 as int64
 from .dtypes import long as long
+from .tensor import Size as Size
 from .tensor import Tensor as Tensor
+from ._printing import get_printoptions as get_printoptions
+from ._printing import printoptions as printoptions
+from ._printing import set_printoptions as set_printoptions
 from .creation import *
+from .random import *
+from .sampling import *
+from .structured import *
+from . import random as random
+from . import cuda as cuda
+from . import accelerator as accelerator
+from . import backends as backends
+from .backends import get_float32_matmul_precision as get_float32_matmul_precision
+from .backends import get_num_threads as get_num_threads
+from .backends import set_float32_matmul_precision as set_float32_matmul_precision
+from .backends import set_num_threads as set_num_threads
 from .ops.activation import *
 from .ops.arith import *
+from .ops.arrange import *
 from .ops.compare import *
 from .ops.convert import *
 from .ops.einsum import *
+from .ops.convert import channels_last as channels_last
+from .ops.convert import contiguous_format as contiguous_format
+from .ops.convert import preserve_format as preserve_format
 from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
 from .ops.scan import *
+from .ops.scatter import *
 from .ops.shape import *
 from .ops.sort import *
 from .ops.trig import *
@@ -51,3 +72,4 @@ from . import utils as utils
 from . import viz as viz
 from .gradcheck import GradcheckError as GradcheckError
 from .gradcheck import gradcheck as gradcheck
+from .gradcheck import gradgradcheck as gradgradcheck

@@ -8,6 +8,9 @@ gpugrad never raises because of CUDA. Where NumPy and CuPy differ, the differenc
 from __future__ import annotations
 
 import contextlib
+import os
+import warnings
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +100,12 @@ def _load_cupy():
     except Exception as e:  # ImportError, CUDARuntimeError, driver errors: all mean unavailable
         _cupy_error = f"{type(e).__name__}: {e}".strip()
         _cupy = None
+        return None
+    try:
+        _on_cupy_loaded(_cupy)
+    except Exception as e:  # settings and statistics must never make CUDA unusable
+        warnings.warn(f"gpugrad: CUDA works, but applying its settings failed ({e!r}); "
+                      "allow_tf32 and max_memory_allocated may not take effect", stacklevel=2)
     return _cupy
 
 
@@ -114,6 +123,24 @@ def cuda_device_count() -> int:
         return int(cp.cuda.runtime.getDeviceCount())
     except Exception:
         return 0
+
+
+def _on_cupy_loaded(cp) -> None:
+    """Apply the settings made before CuPy was loaded, and count peak memory."""
+    if _tf32 is not None:
+        _apply_tf32(cp)
+    pool = cp.get_default_memory_pool()
+    if cp.cuda.get_allocator() != pool.malloc:
+        return  # the user installed an allocator: leave it (peaks then read 0)
+
+    def malloc(size):
+        mem = pool.malloc(size)
+        used = pool.used_bytes()
+        if used > _peak.get(mem.device_id, 0):
+            _peak[mem.device_id] = used
+        return mem
+
+    cp.cuda.set_allocator(malloc)
 
 
 def cupy():
@@ -140,6 +167,49 @@ def resolve(device) -> Device:
         else:
             _check_cuda_index(d.index)
     return d
+
+
+def _spec(device) -> Device:
+    """A Device from a string, a Device, or an int (a CUDA index)."""
+    if isinstance(device, int) and not isinstance(device, bool):
+        return Device("cuda", device)
+    return device if isinstance(device, Device) else Device(device)
+
+
+# The device of factories called without device= (None: not set, the CPU).
+_default_device: Device | None = None
+
+
+def set_default_device(device) -> None:
+    """Set (or, with None, clear) the device factories use when given none. CUDA is checked
+    now: asking for it where it is unavailable raises."""
+    global _default_device
+    if device is None:
+        _default_device = None
+        return
+    d = _spec(device)
+    resolve(d)
+    _default_device = d
+
+
+def get_default_device() -> Device:
+    """The device factories use when given none, with its index for CUDA."""
+    return resolve(_default_device) if _default_device is not None else CPU
+
+
+def factory_device(device):
+    """``device`` if given, else the default device once one is set, else None (``tensor()``
+    then keeps the data's own device)."""
+    if device is not None:
+        return _spec(device)
+    return _default_device
+
+
+def target_device(device) -> Device:
+    """The concrete device a factory builds on: ``device``, else the default device."""
+    if device is None:
+        return CPU if _default_device is None else resolve(_default_device)
+    return resolve(_spec(device))
 
 
 def array_module(array):
@@ -245,6 +315,40 @@ def scatter_add(target, index, values) -> None:
         cupyx.scatter_add(target, index, values)
 
 
+def scatter_reduce(target, index, values, how: str) -> None:
+    """``target[index] = how(target[index], values)`` with every repeated index applied
+    (NumPy's ``maximum.at`` / ``minimum.at`` / ``multiply.at``); ``how``: max, min or mul."""
+    if isinstance(target, np.ndarray):
+        {"max": np.maximum, "min": np.minimum, "mul": np.multiply}[how].at(target, index, values)
+        return
+    import cupyx
+
+    if how == "mul":  # CuPy has no multiply.at
+        scatter_multiply_rounds(cupy(), target, index, values)
+    else:
+        (cupyx.scatter_max if how == "max" else cupyx.scatter_min)(target, index, values)
+
+
+def scatter_multiply_rounds(xp, target, index, values) -> None:
+    """``multiply.at`` from plain array ops (``index``: a tuple of integer arrays): round k
+    multiplies in the k-th value sent to each place, so no round writes a place twice."""
+    *keys, vals = xp.broadcast_arrays(*index, xp.asarray(values, target.dtype))
+    shape = target.shape
+    pos = xp.ravel_multi_index(tuple(k % n for k, n in zip(keys, shape)), shape).reshape(-1)
+    if not pos.size:
+        return
+    order = xp.argsort(pos, kind="stable")
+    pos, vals = pos[order], vals.reshape(-1)[order]
+    start = xp.ones(pos.size, bool)
+    start[1:] = pos[1:] != pos[:-1]
+    rank = xp.arange(pos.size) - xp.flatnonzero(start)[xp.cumsum(start) - 1]
+    flat = target.reshape(-1).copy()
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        flat[pos[sel]] *= vals[sel]
+    target[...] = flat.reshape(shape)
+
+
 def erf(x, out=None):
     """The error function, elementwise, on either device."""
     if isinstance(x, np.ndarray):
@@ -264,32 +368,166 @@ def erfc(x):
 
 
 # ---------------------------------------------------------------------------------------------
-# Random numbers: one generator per device, all reseeded by manual_seed.
+# Random numbers. A RandomEngine is the state behind one ``gpugrad.Generator``: on the CPU a NumPy
+# Generator (PCG64, its state read and restored exactly); on CUDA a CuPy RandomState (Philox) that
+# is reseeded before every draw from (seed, number of draws so far), so that those two integers
+# are the whole state. Each device has a default engine; ``gpugrad.manual_seed`` seeds them all.
 
-_seed: int | None = None
-_generators: dict = {}
+#: The seed of a new ``gpugrad.Generator`` (PyTorch's default_rng_seed_val).
+DEFAULT_SEED = 67280421310721
+_U64 = (1 << 64) - 1
+_STATE_MAGIC = 0x6767_7267_0000_0000  # the first word of a state; the low bits name the kind
+_PCG64, _PHILOX = 1, 2
 
 
-def manual_seed(seed: int) -> None:
-    """Seed every device's generator, so that every random function is reproducible."""
-    global _seed
-    _seed = int(seed)
-    _generators.clear()
+def normalize_seed(seed) -> int:
+    """``seed`` as an unsigned 64-bit integer, as PyTorch takes it: ``int(seed)`` within
+    ``[-2**63, 2**64 - 1]``, negative values wrapped modulo ``2**64``."""
+    try:
+        value = int(seed)
+    except (TypeError, ValueError):
+        raise TypeError(f"seed must be an integer, got {seed!r}") from None
+    if not -(1 << 63) <= value <= _U64:
+        raise ValueError(f"seed must be within [-2**63, 2**64 - 1], got {value}")
+    return value & _U64
 
 
-def generator(device: Device):
-    """The random generator of ``device``: a NumPy Generator, or a CuPy RandomState on CUDA."""
-    g = _generators.get(device)
-    if g is None:
-        if device.type == "cpu":
-            g = np.random.default_rng(_seed)
+def nondeterministic_seed() -> int:
+    """A fresh 64-bit seed from the operating system's entropy."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+def _as_i64(u: int) -> int:
+    """An unsigned 64-bit integer stored in a signed int64 word (two's complement)."""
+    return u - (1 << 64) if u >> 63 else u
+
+
+class RandomEngine:
+    """The state of one generator on one device (see the section comment above)."""
+
+    __slots__ = ("device", "_seed", "_rng", "_draws")
+    _rng: Any  # numpy.random.Generator (CPU) or cupy.random.RandomState (CUDA, made lazily)
+
+    def __init__(self, device: Device, seed: int = DEFAULT_SEED) -> None:
+        self.device = device
+        self._rng = None  # a CuPy RandomState, made on first use (CUDA only)
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed) -> None:
+        """Restart from ``seed``."""
+        self._seed = normalize_seed(seed)
+        self._draws = 0
+        if self.device.type == "cpu":
+            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def initial_seed(self) -> int:
+        """The seed this engine last started from."""
+        return self._seed
+
+    def draw(self, on_host, on_cuda):
+        """``on_host(numpy Generator)`` on the CPU; on CUDA ``on_cuda(cupy RandomState)`` on
+        the engine's device, with the RandomState reseeded for this draw."""
+        if self.device.type == "cpu":
+            return on_host(self._rng)
+        cp = cupy()
+        with cp.cuda.Device(self.device.index):
+            if self._rng is None:
+                self._rng = cp.random.RandomState(
+                    0, method=cp.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+            key = np.random.SeedSequence([self._seed, self._draws]).generate_state(1, np.uint64)
+            self._rng.seed(int(key[0]))
+            self._draws += 1
+            return on_cuda(self._rng)
+
+    def get_state(self) -> np.ndarray:
+        """The whole state as int64 words: a kind tag, the seed, then the generator's words."""
+        if self.device.type == "cpu":
+            st = self._rng.bit_generator.state
+            s, inc = st["state"]["state"], st["state"]["inc"]
+            words = [_STATE_MAGIC | _PCG64, self._seed, s >> 64, s & _U64, inc >> 64, inc & _U64,
+                     st["has_uint32"], st["uinteger"]]
         else:
-            cp = cupy()
-            with cp.cuda.Device(device.index):
-                index = device.index or 0
-                g = cp.random.RandomState(None if _seed is None else _seed + index)
-        _generators[device] = g
-    return g
+            words = [_STATE_MAGIC | _PHILOX, self._seed, self._draws]
+        return np.array([_as_i64(w) for w in words], dtype=np.int64)
+
+    def set_state(self, words: np.ndarray) -> None:
+        """Restore a state from ``get_state`` (of an engine of the same device type)."""
+        kind = _PCG64 if self.device.type == "cpu" else _PHILOX
+        size = 8 if kind == _PCG64 else 3
+        w = [int(x) & _U64 for x in np.asarray(words).reshape(-1)]
+        if len(w) != size or w[0] != _STATE_MAGIC | kind:
+            raise RuntimeError(f"not a {self.device.type} generator state: expected the "
+                               f"{size} int64 words that get_state() of a {self.device.type} "
+                               f"Generator returns, got {len(w)} word(s)"
+                               + ("" if len(w) != size else " with another tag"))
+        if kind == _PCG64:
+            bits = np.random.PCG64()
+            bits.state = {"bit_generator": "PCG64",
+                          "state": {"state": (w[2] << 64) | w[3], "inc": (w[4] << 64) | w[5]},
+                          "has_uint32": w[6], "uinteger": w[7]}
+            self._rng = np.random.Generator(bits)
+        else:
+            self._draws = w[2]
+        self._seed = w[1]
+
+
+_engines: dict[Device, RandomEngine] = {}
+# Seeds given to CUDA default engines before they exist (key: device index; None: every device).
+_pending_cuda_seeds: dict[int | None, int] = {}
+
+
+def default_engine(device: Device) -> RandomEngine:
+    """The default generator state of ``device`` (a concrete device: CUDA with its index)."""
+    e = _engines.get(device)
+    if e is None:
+        seed: int | None = None
+        if device.type == "cuda":
+            seed = _pending_cuda_seeds.get(device.index, _pending_cuda_seeds.get(None))
+        if seed is None:
+            seed = nondeterministic_seed()
+        e = _engines[device] = RandomEngine(device, seed)
+    return e
+
+
+def seed_cuda(seed, index: int | None = None) -> None:
+    """Seed CUDA device ``index``'s default generator, or every CUDA device's (``None``), now
+    or, for devices not used yet, when they are first used. Never raises for lack of CUDA."""
+    seed = normalize_seed(seed)
+    if index is None:
+        _pending_cuda_seeds.clear()
+    _pending_cuda_seeds[index] = seed
+    for dev, e in _engines.items():
+        if dev.type == "cuda" and (index is None or dev.index == index):
+            e.manual_seed(seed)
+
+
+def manual_seed(seed) -> None:
+    """Seed the default generator of every device (CUDA devices included, even future ones)."""
+    seed = normalize_seed(seed)
+    default_engine(CPU).manual_seed(seed)
+    seed_cuda(seed)
+
+
+def cuda_engines() -> list[RandomEngine]:
+    """The CUDA default engines made so far."""
+    return [e for d, e in _engines.items() if d.type == "cuda"]
+
+
+def engine(generator, device: Device) -> RandomEngine:
+    """The state to draw from for ``device``: ``generator``'s (a ``gpugrad.Generator`` or a
+    RandomEngine), or the device's default when it is None."""
+    if generator is None:
+        return default_engine(device)
+    e = generator if isinstance(generator, RandomEngine) else getattr(generator, "_engine", None)
+    if not isinstance(e, RandomEngine):
+        raise TypeError(f"generator must be a gpugrad.Generator, not {type(generator).__name__}")
+    if e.device.type != device.type:
+        raise RuntimeError(f"Expected a '{device.type}' device type for generator but found "
+                           f"'{e.device.type}'")
+    if e.device != device:
+        raise RuntimeError(f"the generator lives on {e.device}, but the tensor is drawn on "
+                           f"{device}")
+    return e
 
 
 def _float_kind(dtype):
@@ -297,41 +535,110 @@ def _float_kind(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
 
 
-def _sample(device: Device, on_host, on_cuda):
-    """A draw from ``device``'s generator: ``on_host(Generator)`` or ``on_cuda(RandomState)``."""
-    g = generator(device)
-    if device.type == "cpu":
-        return on_host(g)
-    with cupy().cuda.Device(device.index):
-        return on_cuda(g)
-
-
-def random_normal(device: Device, shape, dtype):
+def random_normal(device: Device, shape, dtype, generator=None):
+    """Standard normal samples of ``dtype`` (float16 drawn as float32)."""
     kind = _float_kind(dtype)
 
     def draw(g):
         return g.standard_normal(shape, dtype=kind)
 
-    return _sample(device, draw, draw).astype(dtype, copy=False)
+    return engine(generator, device).draw(draw, draw).astype(dtype, copy=False)
 
 
-def random_uniform(device: Device, shape, dtype):
+def random_uniform(device: Device, shape, dtype, generator=None):
     """Uniform on [0, 1)."""
     kind = _float_kind(dtype)
-    out = _sample(device, lambda g: g.random(shape, dtype=kind),
-                  lambda g: g.random_sample(shape, dtype=kind))
+    out = engine(generator, device).draw(lambda g: g.random(shape, dtype=kind),
+                                         lambda g: g.random_sample(shape, dtype=kind))
     return out.astype(dtype, copy=False)
 
 
-def random_integers(device: Device, low: int, high: int, shape, dtype):
-    """Integers uniform on [low, high)."""
-    out = _sample(device, lambda g: g.integers(low, high, size=shape, dtype=np.int64),
-                  lambda g: g.randint(low, high, size=shape, dtype=np.int64))
+def random_integers(device: Device, low: int, high: int, shape, dtype, generator=None):
+    """Integers uniform on [low, high) (int64 bounds)."""
+    out = engine(generator, device).draw(
+        lambda g: g.integers(low, high, size=shape, dtype=np.int64),
+        lambda g: g.randint(low, high, size=shape, dtype=np.int64))
     return out.astype(dtype, copy=False)
 
 
-def random_permutation(device: Device, n: int):
+def random_permutation(device: Device, n: int, generator=None):
+    """A random permutation of ``0 .. n-1`` (int64)."""
     def draw(g):
         return g.permutation(n)
 
-    return _sample(device, draw, draw).astype(np.int64, copy=False)
+    return engine(generator, device).draw(draw, draw).astype(np.int64, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# CUDA queries and settings (gpugrad.cuda, gpugrad.backends).
+
+_tf32: bool | None = None  # None: CuPy's own default (CUPY_TF32)
+_peak: dict[int, int] = {}  # device index -> the most bytes allocated at once
+
+
+def _apply_tf32(cp) -> None:
+    from cupy._core import _routines_linalg as linalg
+
+    kind = linalg.COMPUTE_TYPE_TF32 if _tf32 else linalg.COMPUTE_TYPE_FP32
+    with warnings.catch_warnings():  # before compute capability 8.0 CuPy warns and ignores TF32,
+        warnings.simplefilter("ignore")  # where PyTorch ignores it silently
+        cp._core.set_compute_type(np.float32, kind)
+
+
+def set_tf32(flag: bool) -> None:
+    """Let float32 matrix products on CUDA use TF32 tensor cores (now, or once CuPy loads)."""
+    global _tf32
+    _tf32 = bool(flag)
+    if _cupy is not None:
+        _apply_tf32(_cupy)
+
+
+def cuda_index(device=None) -> int:
+    """The CUDA device index meant by ``device`` (None: the current one); raises without
+    CUDA."""
+    cp = cupy()
+    if device is None:
+        return int(cp.cuda.runtime.getDevice())
+    d = _spec(device)
+    if d.type != "cuda":
+        raise ValueError(f"Expected a cuda device, but got: {d}")
+    return resolve(d).index  # type: ignore[return-value]
+
+
+def cuda_set_device(index: int) -> None:
+    """Make CUDA device ``index`` current for this thread."""
+    _check_cuda_index(index)
+    cupy().cuda.Device(index).use()
+
+
+def cuda_properties(index: int) -> dict:
+    """CUDA's properties of device ``index`` (names as in cudaDeviceProp)."""
+    _check_cuda_index(index)
+    return cupy().cuda.runtime.getDeviceProperties(index)
+
+
+def cuda_memory(index: int) -> tuple[int, int, int]:
+    """(bytes in use by arrays, bytes held by the memory pool, peak bytes in use) on device
+    ``index``; zeros where CuPy was never loaded."""
+    if _cupy is None:
+        return 0, 0, 0
+    pool = _cupy.get_default_memory_pool()
+    with _cupy.cuda.Device(index):
+        return int(pool.used_bytes()), int(pool.total_bytes()), _peak.get(index, 0)
+
+
+def cuda_reset_peak(index: int) -> None:
+    """Restart the peak count of device ``index`` from the bytes in use now."""
+    _peak[index] = cuda_memory(index)[0]
+
+
+def cuda_empty_cache() -> None:
+    """Give the memory pool's unused blocks back to the driver (a no-op without CuPy)."""
+    if _cupy is not None:
+        _cupy.get_default_memory_pool().free_all_blocks()
+        _cupy.get_default_pinned_memory_pool().free_all_blocks()
+
+
+def cuda_is_initialized() -> bool:
+    """Whether gpugrad has loaded CuPy and found a device (without trying to)."""
+    return _cupy is not None

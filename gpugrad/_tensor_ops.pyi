@@ -8,6 +8,7 @@ from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOr
 from .ops.reduce import AminmaxResult, MaxResult
 from .ops.scan import CummaxResult
 from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
+from .random import Generator
 from .tensor import Tensor
 
 __all__ = ["TensorOps"]
@@ -43,7 +44,9 @@ class TensorOps:
         ...
 
     def __getitem__(self, key: Any) -> Tensor:
-        """``input[key]``: ints, slices, None, ``...``, and integer or boolean index tensors."""
+        """``input[key]``: ints, slices, None, ``...``, and integer or boolean tensors, arrays,
+        lists, tuples or ranges (advanced indexing as in PyTorch and NumPy).
+        """
         ...
 
     def __gt__(self, other: TensorOrNumber) -> Tensor:
@@ -103,7 +106,7 @@ class TensorOps:
         ...
 
     def __neg__(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
     def __pos__(self) -> Tensor:
@@ -146,8 +149,11 @@ class TensorOps:
         """``other / input``."""
         ...
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        """``input[key] = value``, in place (outside the graph)."""
+    def __setitem__(self, key: Any, value: Tensor | Number) -> None:
+        """``input[key] = value``: the key as in ``input[key]``, the value a Tensor or a number,
+        broadcast. Recorded in the graph when either requires grad: the value receives
+        ``grad[key]`` and the overwritten elements of input receive zero.
+        """
         ...
 
     def __sub__(self, other: TensorOrNumber) -> Tensor:
@@ -155,7 +161,9 @@ class TensorOps:
         ...
 
     def __truediv__(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting."""
+        """``input / other`` (true division), broadcasting; integers divide to the default float
+        dtype.
+        """
         ...
 
     def abs(self) -> Tensor:
@@ -302,6 +310,10 @@ class TensorOps:
         """The indices that sort ``input`` along ``dim`` (as ``sort``'s indices)."""
         ...
 
+    def argwhere(self) -> Tensor:
+        """The indices of the nonzero elements, shape (count, ndim): ``nonzero(input)``."""
+        ...
+
     def asin(self) -> Tensor:
         """Arcsine, elementwise (NaN outside [-1, 1])."""
         ...
@@ -348,14 +360,20 @@ class TensorOps:
         """
         ...
 
+    def bernoulli_(self, p: builtins.float | Tensor = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor broadcast to this one) or 0, in
+        place; any dtype.
+        """
+        ...
+
     def bmm(self, mat2: Tensor) -> Tensor:
         """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors (3-d only, no
         broadcasting).
         """
         ...
 
-    def bool(self) -> Tensor:
-        """The tensor as bool (itself if it already is)."""
+    def bool(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as bool (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def broadcast_to(self, size: ShapeLike) -> Tensor:
@@ -368,6 +386,12 @@ class TensorOps:
 
     def ceil_(self) -> Tensor:
         """``ceil`` in place: its result written into ``input``."""
+        ...
+
+    def chunk(self, chunks: builtins.int, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """At most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long (the last
+        maybe shorter).
+        """
         ...
 
     def clamp(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
@@ -388,12 +412,16 @@ class TensorOps:
         """``clamp`` in place: its result written into ``input``."""
         ...
 
-    def clone(self) -> Tensor:
-        """A copy of ``input`` with its own storage; differentiable."""
+    def clone(self, *, memory_format: Any = ...) -> Tensor:
+        """A copy of ``input`` with its own (row-major) storage; differentiable. ``memory_format``
+        is accepted and ignored.
+        """
         ...
 
-    def contiguous(self) -> Tensor:
-        """The tensor itself (every gpugrad tensor is usable as contiguous)."""
+    def contiguous(self, memory_format: Any = ...) -> Tensor:
+        """The tensor itself if its elements are in row-major order without gaps, else a
+        differentiable row-major copy; ``memory_format`` is accepted and ignored.
+        """
         ...
 
     def cos(self) -> Tensor:
@@ -446,8 +474,34 @@ class TensorOps:
         """Running sum along ``dim``; integer and bool tensors give int64."""
         ...
 
+    def diag(self, diagonal: builtins.int = ...) -> Tensor:
+        """A 1-d input as the ``diagonal`` of a square matrix; a 2-d input's ``diagonal`` as a
+        1-d tensor (a copy).
+        """
+        ...
+
+    def diag_embed(self, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """Matrices (in dimensions ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is
+        input's last dimension; zeros elsewhere.
+        """
+        ...
+
+    def diagonal(self, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """The view of the diagonal of the (dim1, dim2) planes (``offset`` > 0: above it), as the
+        last dimension.
+        """
+        ...
+
+    def diagonal_scatter(self, src: Tensor, offset: builtins.int = ..., dim1: builtins.int = ..., dim2: builtins.int = ...) -> Tensor:
+        """A copy of input with ``src`` written on the diagonal ``diagonal(input, offset, dim1,
+        dim2)`` names.
+        """
+        ...
+
     def div(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting."""
+        """``input / other`` (true division), broadcasting; integers divide to the default float
+        dtype.
+        """
         ...
 
     def div_(self, other: TensorOrNumber) -> Tensor:
@@ -458,8 +512,8 @@ class TensorOps:
         """The dot product of two 1-d tensors."""
         ...
 
-    def double(self) -> Tensor:
-        """The tensor as float64 (itself if it already is)."""
+    def double(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float64 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def eq(self, other: TensorOrNumber) -> Tensor:
@@ -506,12 +560,20 @@ class TensorOps:
         """``broadcast_to`` with -1 meaning "keep this dimension's size"."""
         ...
 
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``input.expand(other.shape)``."""
+        ...
+
     def expm1(self) -> Tensor:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
         ...
 
     def expm1_(self) -> Tensor:
         """``expm1`` in place: its result written into ``input``."""
+        ...
+
+    def exponential_(self, lambd: builtins.float = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with samples of the exponential distribution of rate ``lambd``, in place."""
         ...
 
     def fix(self) -> Tensor:
@@ -526,8 +588,20 @@ class TensorOps:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
         ...
 
-    def float(self) -> Tensor:
-        """The tensor as float32 (itself if it already is)."""
+    def flip(self, *dims: ShapeLike) -> Tensor:
+        """``gpugrad.flip(self, dims)``; the dims may be given one by one."""
+        ...
+
+    def fliplr(self) -> Tensor:
+        """Flipped along dimension 1 (left/right)."""
+        ...
+
+    def flipud(self) -> Tensor:
+        """Flipped along dimension 0 (up/down)."""
+        ...
+
+    def float(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def floor(self) -> Tensor:
@@ -566,6 +640,13 @@ class TensorOps:
         """``frac`` in place: its result written into ``input``."""
         ...
 
+    def gather(self, dim: builtins.int, index: Tensor, *, sparse_grad: builtins.bool = ...) -> Tensor:
+        """``out[i][j][k] = input[index[i][j][k]][j][k]`` for ``dim == 0`` (likewise for the
+        other dimensions): index has input's number of dimensions and values in
+        ``[0, input.size(dim))``; the result has index's shape.
+        """
+        ...
+
     def ge(self, other: TensorOrNumber) -> Tensor:
         """``input >= other``, elementwise, as a bool tensor."""
         ...
@@ -586,8 +667,8 @@ class TensorOps:
         """``input > other``, elementwise, as a bool tensor."""
         ...
 
-    def half(self) -> Tensor:
-        """The tensor as float16 (itself if it already is)."""
+    def half(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as float16 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def hypot(self, other: Tensor) -> Tensor:
@@ -598,14 +679,60 @@ class TensorOps:
         """``hypot`` in place: its result written into ``input``."""
         ...
 
+    def index_add(self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Number = ...) -> Tensor:
+        """A copy of input with ``alpha * source`` added at positions ``index`` along ``dim``
+        (repeated indices accumulate).
+        """
+        ...
+
+    def index_add_(self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Number = ...) -> Tensor:
+        """In-place ``index_add``."""
+        ...
+
+    def index_copy(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy of input with the slices at positions ``index`` along ``dim`` replaced by
+        ``source``'s.
+        """
+        ...
+
+    def index_copy_(self, dim: builtins.int, index: Tensor, source: Tensor) -> Tensor:
+        """In-place ``index_copy``."""
+        ...
+
+    def index_fill(self, dim: builtins.int, index: Tensor, value: Tensor | Number) -> Tensor:
+        """A copy of input with the slices at positions ``index`` along ``dim`` set to
+        ``value`` (a number or a 0-d tensor, which receives the summed gradient).
+        """
+        ...
+
+    def index_fill_(self, dim: builtins.int, index: Tensor, value: Tensor | Number) -> Tensor:
+        """In-place ``index_fill``."""
+        ...
+
+    def index_put(self, indices: Sequence[Tensor], values: Tensor, accumulate: builtins.bool = ...) -> Tensor:
+        """Out-of-place ``index_put_``: a copy of ``input`` with ``values`` put at ``indices``."""
+        ...
+
+    def index_put_(self, indices: Sequence[Tensor], values: Tensor, accumulate: builtins.bool = ...) -> Tensor:
+        """``input[indices] = values`` in place (``+=``, with repeated indices accumulated, when
+        ``accumulate``); ``indices`` is a tuple of integer or boolean tensors.
+        """
+        ...
+
+    def index_select(self, dim: builtins.int, index: Tensor) -> Tensor:
+        """The slices of input at positions ``index`` (1-d, values in ``[0, size)``) along
+        ``dim``.
+        """
+        ...
+
     def inner(self, other: Tensor) -> Tensor:
         """Sum of products over the last dimension of both: ``out[i..., j...] = sum_k
         input[i..., k] * other[j..., k]`` (the dot product for 1-d; a 0-d operand scales).
         """
         ...
 
-    def int(self) -> Tensor:
-        """The tensor as int32 (itself if it already is)."""
+    def int(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as int32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def isclose(self, other: TensorOrNumber, rtol: builtins.float = ..., atol: builtins.float = ..., equal_nan: builtins.bool = ...) -> Tensor:
@@ -714,12 +841,38 @@ class TensorOps:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
 
-    def long(self) -> Tensor:
-        """The tensor as int64 (itself if it already is)."""
+    def long(self, memory_format: Any = ...) -> Tensor:
+        """The tensor as int64 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
     def lt(self, other: TensorOrNumber) -> Tensor:
         """``input < other``, elementwise, as a bool tensor."""
+        ...
+
+    def masked_fill(self, mask: Tensor, value: Tensor | Number) -> Tensor:
+        """``value`` where ``mask`` (a bool tensor broadcasting with input) is True, else input;
+        ``value`` is a number or a 0-d tensor (which receives the summed gradient).
+        """
+        ...
+
+    def masked_fill_(self, mask: Tensor, value: Tensor | Number) -> Tensor:
+        """In place: ``value`` where ``mask`` (broadcast to input's shape) is True."""
+        ...
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """A copy of input with the elements where ``mask`` (broadcast to input's shape) is True
+        replaced, in order, by the first elements of ``source``.
+        """
+        ...
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In place: the elements where ``mask`` is True replaced, in order, by ``source``'s."""
+        ...
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements of input where ``mask`` is True, as a 1-d tensor (input and mask
+        broadcast together).
+        """
         ...
 
     def matmul(self, other: Tensor) -> Tensor:
@@ -738,7 +891,9 @@ class TensorOps:
     def max(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def maximum(self, other: TensorOrNumber) -> Tensor:
-        """Elementwise maximum, broadcasting; ties share the gradient evenly."""
+        """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
+        gradient evenly.
+        """
         ...
 
     def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -762,7 +917,9 @@ class TensorOps:
     def min(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def minimum(self, other: TensorOrNumber) -> Tensor:
-        """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+        """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
+        gradient evenly.
+        """
         ...
 
     def mm(self, mat2: Tensor) -> Tensor:
@@ -773,6 +930,14 @@ class TensorOps:
         """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
         frequent ones) and the index of its last occurrence.
         """
+        ...
+
+    def moveaxis(self, source: builtins.int | Sequence[builtins.int], destination: builtins.int | Sequence[builtins.int]) -> Tensor:
+        """``movedim`` (NumPy's name)."""
+        ...
+
+    def movedim(self, source: builtins.int | Sequence[builtins.int], destination: builtins.int | Sequence[builtins.int]) -> Tensor:
+        """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
         ...
 
     def msort(self) -> Tensor:
@@ -805,16 +970,50 @@ class TensorOps:
         """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
         ...
 
+    def narrow(self, dim: builtins.int, start: builtins.int | Tensor, length: builtins.int) -> Tensor:
+        """The view of ``length`` elements from ``start`` (negative: from the end) along ``dim``."""
+        ...
+
     def ne(self, other: TensorOrNumber) -> Tensor:
         """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
         ...
 
     def neg(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
     def negative(self) -> Tensor:
-        """``-input``."""
+        """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
+        ...
+
+    def new_empty(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """An uninitialised tensor of the given size, with this tensor's dtype and device unless
+        given.
+        """
+        ...
+
+    def new_full(self, size: Sequence[builtins.int], fill_value: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """``fill_value`` everywhere, with this tensor's dtype (not the value's) and device unless
+        given.
+        """
+        ...
+
+    def new_ones(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Ones of the given size, with this tensor's dtype and device unless given."""
+        ...
+
+    def new_tensor(self, data: Any, *, dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype and device unless given."""
+        ...
+
+    def new_zeros(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
+        """Zeros of the given size, with this tensor's dtype and device unless given."""
+        ...
+
+    def nonzero(self, *, as_tuple: builtins.bool = ...) -> Any:
+        """The indices of the nonzero elements: an int64 tensor of shape (count, ndim), or with
+        ``as_tuple`` one 1-d tensor per dimension (a 0-d input counts as 1-d).
+        """
         ...
 
     def norm(self, p: Any = ..., dim: DimLike = ..., keepdim: builtins.bool = ..., dtype: DTypeLike | None = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -822,6 +1021,10 @@ class TensorOps:
         default; ``inf``/``-inf``: max/min of ``|x|``); ``'fro'`` the 2-norm over ``dim`` (at most
         two dimensions); ``'nuc'`` the nuclear norm of a matrix (``dim`` two dimensions).
         """
+        ...
+
+    def normal_(self, mean: builtins.float = ..., std: builtins.float = ..., *, generator: Generator | None = ...) -> Tensor:
+        """Fill with samples of N(mean, std**2), in place."""
         ...
 
     def outer(self, vec2: Tensor) -> Tensor:
@@ -840,6 +1043,18 @@ class TensorOps:
         """Product over one dimension ``dim`` (all elements by default); integer and bool tensors
         give int64. The gradient is exact where elements are zero.
         """
+        ...
+
+    def random_(self, from_: builtins.int | None = ..., to: Any = ..., *, generator: Any = ...) -> Tensor:
+        """Fill with integers uniform on [from, to), in place, read as PyTorch reads them:
+        ``random_()`` draws from 0 up to the dtype's largest exactly held integer (2**mantissa for
+        floating dtypes) inclusive, ``random_(to)`` from [0, to), ``random_(from, to)`` from
+        [from, to), and ``random_(from, None)`` from ``from`` up to that largest integer.
+        """
+        ...
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-d tensor."""
         ...
 
     def reciprocal(self) -> Tensor:
@@ -864,8 +1079,24 @@ class TensorOps:
         """``remainder`` in place: its result written into ``input``."""
         ...
 
+    def repeat(self, *sizes: ShapeLike) -> Tensor:
+        """The tensor tiled ``sizes[i]`` times along dimension i (more sizes than dimensions add
+        leading dimensions).
+        """
+        ...
+
     def reshape(self, *shape: ShapeLike) -> Tensor:
         """The same elements in a new shape (one dimension may be -1: inferred)."""
+        ...
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``input.reshape(other.shape)``."""
+        ...
+
+    def roll(self, shifts: ShapeLike, dims: ShapeLike | None = ...) -> Tensor:
+        """Elements shifted by ``shifts`` along ``dims`` (wrapping around); with no dims, along
+        the flattened tensor (then reshaped back).
+        """
         ...
 
     def round(self, *, decimals: builtins.int = ...) -> Tensor:
@@ -884,6 +1115,43 @@ class TensorOps:
 
     def rsqrt_(self) -> Tensor:
         """``rsqrt`` in place: its result written into ``input``."""
+        ...
+
+    def scatter(self, dim: builtins.int, index: Tensor, src: Tensor | Number | None = ..., *, value: Number | None = ..., reduce: str | None = ...) -> Tensor:
+        """A copy of input with ``out[index[i][j]][j] = src[i][j]`` for ``dim == 0`` (likewise
+        for the other dimensions), or ``value`` there; ``reduce="add"``/``"multiply"`` combines
+        instead of replacing. ``src`` is read in index's shape; repeated indices keep one value.
+        """
+        ...
+
+    def scatter_(self, dim: builtins.int, index: Tensor, src: Tensor | Number | None = ..., *, value: Number | None = ..., reduce: str | None = ...) -> Tensor:
+        """In-place ``scatter``."""
+        ...
+
+    def scatter_add(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy of input with ``src`` added at ``index`` along ``dim`` (as in ``scatter``),
+        repeated indices accumulating.
+        """
+        ...
+
+    def scatter_add_(self, dim: builtins.int, index: Tensor, src: Tensor) -> Tensor:
+        """In-place ``scatter_add``."""
+        ...
+
+    def scatter_reduce(self, dim: builtins.int, index: Tensor, src: Tensor, reduce: str, *, include_self: builtins.bool = ...) -> Tensor:
+        """A copy of input where each place ``index`` points to (along ``dim``, as in
+        ``scatter``) holds the reduction (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"``,
+        ``"amin"``) of the src values sent there, and of input's own value when
+        ``include_self``. Places nothing is sent to keep input's value.
+        """
+        ...
+
+    def scatter_reduce_(self, dim: builtins.int, index: Tensor, src: Tensor, reduce: str, *, include_self: builtins.bool = ...) -> Tensor:
+        """In-place ``scatter_reduce``."""
+        ...
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        """The view at position ``index`` along ``dim``, that dimension removed."""
         ...
 
     def sgn(self) -> Tensor:
@@ -932,6 +1200,10 @@ class TensorOps:
         """
         ...
 
+    def split(self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """``gpugrad.split(self, split_size, dim)``."""
+        ...
+
     def sqrt(self) -> Tensor:
         """Square root, elementwise (NaN below 0)."""
         ...
@@ -970,12 +1242,29 @@ class TensorOps:
         """
         ...
 
-    def swapaxes(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        """Dimensions ``dim0`` and ``dim1`` swapped."""
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        """``transpose(input, axis0, axis1)`` (NumPy's name)."""
+        ...
+
+    def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose(input, dim0, dim1)``."""
         ...
 
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions."""
+        ...
+
+    def take(self, index: Tensor) -> Tensor:
+        """The elements of input seen as 1-d at ``index`` (int64, negatives from the end); the
+        result has index's shape.
+        """
+        ...
+
+    def take_along_dim(self, indices: Tensor, dim: builtins.int | None = ...) -> Tensor:
+        """The values of input at ``indices`` along ``dim`` (input and indices broadcast apart
+        from ``dim``; negative indices count from the end); with ``dim=None`` both are flattened
+        first. Pairs with ``argsort``/``argmax(keepdim=True)``.
+        """
         ...
 
     def tan(self) -> Tensor:
@@ -988,6 +1277,16 @@ class TensorOps:
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent, elementwise."""
+        ...
+
+    def tensor_split(self, indices_or_sections: builtins.int | Sequence[builtins.int] | Tensor, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """Views along ``dim``: ``sections`` nearly equal parts (the first ``size % sections``
+        one longer), or the parts between the listed ``indices`` (as Python slices cut).
+        """
+        ...
+
+    def tile(self, dims: ShapeLike) -> Tensor:
+        """``repeat`` with ``dims`` padded with leading 1s to the tensor's dimensions."""
         ...
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
@@ -1007,6 +1306,26 @@ class TensorOps:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
         ...
 
+    def tril(self, diagonal: builtins.int = ...) -> Tensor:
+        """The lower triangle of the last two dimensions (elements with ``j <= i + diagonal``),
+        zeros elsewhere; the gradient flows to the kept elements.
+        """
+        ...
+
+    def tril_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``tril`` in place."""
+        ...
+
+    def triu(self, diagonal: builtins.int = ...) -> Tensor:
+        """The upper triangle of the last two dimensions (elements with ``j >= i + diagonal``),
+        zeros elsewhere.
+        """
+        ...
+
+    def triu_(self, diagonal: builtins.int = ...) -> Tensor:
+        """``triu`` in place."""
+        ...
+
     def trunc(self) -> Tensor:
         """Each element rounded toward zero (the dtype is kept; gradient zero)."""
         ...
@@ -1015,8 +1334,25 @@ class TensorOps:
         """``trunc`` in place: its result written into ``input``."""
         ...
 
+    @overload
+    def type(self, dtype: None = ..., non_blocking: builtins.bool = ..., **kwargs: Any) -> str: ...
+    @overload
+    def type(self, dtype: DTypeLike, non_blocking: builtins.bool = ..., **kwargs: Any) -> Tensor: ...
+
     def type_as(self, other: Tensor) -> Tensor:
         """The tensor cast to ``other``'s dtype."""
+        ...
+
+    def unbind(self, dim: builtins.int = ...) -> tuple[Tensor, ...]:
+        """The views along ``dim``, that dimension removed."""
+        ...
+
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
+        """Dimension ``dim`` split into dimensions of ``sizes`` (one of them may be -1)."""
+        ...
+
+    def uniform_(self, a: builtins.float = ..., b: builtins.float = ..., *, generator: Generator | None = ...) -> Tensor:
+        """Fill with samples of U(a, b) (PyTorch's ``from``, ``to``), in place."""
         ...
 
     def unique(self, sorted: builtins.bool = ..., return_inverse: builtins.bool = ..., return_counts: builtins.bool = ..., dim: builtins.int | None = ...) -> Any:
@@ -1038,4 +1374,12 @@ class TensorOps:
 
     def view(self, *shape: ShapeLike) -> Tensor:
         """The same elements in a new shape (one dimension may be -1: inferred)."""
+        ...
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """``input.view(other.shape)``."""
+        ...
+
+    def where(self, condition: Tensor, y: Tensor | Number) -> Tensor:
+        """``gpugrad.where(condition, self, y)``."""
         ...

@@ -84,6 +84,108 @@ def from_numpy_dtype(np_dtype) -> dtype:
         return to_dtype(np_dtype)
     return d
 
+
+# --- type promotion (PyTorch's rules, written once) -----------------------------------------
+#
+# Each dtype has a category: bool < integer < floating. Within a category the wider type wins
+# (int32 with int64 is int64, float16 with float32 is float32); across categories the higher
+# category's type wins (int64 with float16 is float16). ``result_type`` ranks its operands:
+# tensors with dimensions first, then 0-d tensors, then Python numbers (a float counts as the
+# default float dtype, an int as int64, a bool as bool). A lower-ranked operand changes the
+# result only when its category is higher: float32 tensor + float64 0-d tensor is float32,
+# int32 tensor + 1.5 is the default float dtype, int32 tensor + 2**40 is int32.
+
+#: PyTorch's scalar type names, as in ``'torch.FloatTensor'`` and in casting errors.
+TYPE_NAMES = {float16: "Half", float32: "Float", float64: "Double", int32: "Int", int64: "Long",
+              bool_: "Bool"}
+_BY_TYPE_NAME = {v: k for k, v in TYPE_NAMES.items()}
+
+
+def _category(d: dtype) -> int:
+    return 2 if d.is_floating_point else 0 if d is bool_ else 1
+
+
+def promote_types(type1, type2) -> dtype:
+    """The smallest dtype to which both ``type1`` and ``type2`` can be cast without moving to a
+    lower category (bool < integer < floating), as ``torch.promote_types``."""
+    a, b = to_dtype(type1), to_dtype(type2)
+    if a is b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return a if a.itemsize >= b.itemsize else b
+
+
+def can_cast(from_, to) -> bool:
+    """Whether PyTorch's casting rules allow writing a ``from_`` result into a ``to`` tensor
+    (in-place ops, ``out=``): never floating to integer or bool, nor integer to bool."""
+    f, t = to_dtype(from_), to_dtype(to)
+    return _category(f) <= _category(t)
+
+
+def _ranked(x) -> tuple[int, dtype]:
+    """(rank, dtype) of an operand: 2 for a tensor (or array) with dimensions, 1 for a 0-d one,
+    0 for a Python (or NumPy scalar) number."""
+    if isinstance(x, (builtins.bool, np.bool_)):
+        return 0, bool_
+    if isinstance(x, (builtins.int, np.integer)):
+        return 0, int64
+    if isinstance(x, (builtins.float, np.floating)):
+        return 0, default_float
+    dt, ndim = getattr(x, "dtype", None), getattr(x, "ndim", None)
+    if dt is None or ndim is None:
+        raise TypeError(f"result_type: expected a Tensor or a Python number, got "
+                        f"{type(x).__name__}")
+    return (2 if ndim else 1), to_dtype(dt)
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """The result of a higher-ranked and a lower-ranked group: the lower one counts only when its
+    category is higher (or the higher group is bool)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher is bool_ or lower.is_floating_point:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype of an arithmetic op on ``tensor1`` and ``tensor2`` (Tensors or Python numbers),
+    as ``torch.result_type``: see the rules above."""
+    best: list[dtype | None] = [None, None, None]
+    for x in (tensor1, tensor2):
+        rank, d = _ranked(x)
+        prev = best[rank]
+        best[rank] = d if prev is None else promote_types(prev, d)
+    out = _combine(best[2], _combine(best[1], best[0]))
+    assert out is not None
+    return out
+
+
+def type_name(d: dtype, cuda: bool = False) -> str:
+    """PyTorch's tensor type name of ``d``: ``'torch.FloatTensor'``, ``'torch.cuda.LongTensor'``."""
+    return ("torch.cuda." if cuda else "torch.") + TYPE_NAMES[d] + "Tensor"
+
+
+def parse_type_name(name: str) -> tuple[dtype, bool]:
+    """(dtype, on CUDA) of a tensor type name: ``'torch.FloatTensor'``, ``'gpugrad.cuda.
+    LongTensor'`` or the bare ``'DoubleTensor'``; ValueError for anything else."""
+    rest = name
+    for prefix in ("torch.", "gpugrad."):
+        if rest.startswith(prefix):
+            rest = rest[len(prefix):]
+            break
+    cuda = rest.startswith("cuda.")
+    if cuda:
+        rest = rest[len("cuda."):]
+    d = _BY_TYPE_NAME.get(rest[:-len("Tensor")]) if rest.endswith("Tensor") else None
+    if d is None:
+        raise ValueError(f"invalid type: {name!r}")
+    return d, cuda
+
 # PyTorch's aliases.
 half = float16
 float_ = float32

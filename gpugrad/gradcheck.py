@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _device as _dev
 from . import autograd as _ag
 from .tensor import Tensor
 
@@ -20,7 +21,7 @@ def _outputs(fn, inputs):
 
 def _flat_outputs(fn, inputs) -> np.ndarray:
     with _ag.no_grad():
-        return np.concatenate([np.asarray(o.numpy(), np.float64).ravel()
+        return np.concatenate([np.asarray(_dev.to_host(o._data), np.float64).ravel()
                                for o in _outputs(fn, inputs)])
 
 
@@ -69,7 +70,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                         o.backward(g.reshape(o.shape), retain_graph=True)
                     xg = x.grad
                     if xg is not None:
-                        analytical[row] = np.asarray(xg.numpy(), np.float64).ravel()
+                        analytical[row] = np.asarray(_dev.to_host(xg._data), np.float64).ravel()
                     row += 1
             bad = np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)
             if bad.any():
@@ -85,3 +86,42 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     finally:
         for x, g in saved:
             x._grad = g
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """True if the second derivatives of ``fn(*inputs)`` match finite differences of its
+    first derivatives, as PyTorch's: ``gradcheck`` of ``(inputs, v) -> d<v, fn>/d(inputs)``
+    computed with ``create_graph=True``. ``grad_outputs`` (the ``v``; random float64 by
+    default) are differentiated too."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    n = len(inputs)
+    outs = _outputs(fn, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            Tensor(rng.standard_normal(tuple(o.shape)), dtype="float64",
+                   device=o.device, requires_grad=True) for o in outs)
+    else:
+        grad_outputs = (tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list))
+                        else (grad_outputs,))
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outs)} "
+                         "floating outputs")
+
+    def first_order(*args):
+        with _ag.enable_grad():  # gradcheck evaluates without recording; this needs a graph
+            return _first_order(*args)
+
+    def _first_order(*args):
+        xs, vs = args[:n], args[n:]
+        os_ = _outputs(fn, xs)
+        wanted = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        pairs = [(o, v) for o, v in zip(os_, vs) if o.requires_grad]
+        if not pairs:
+            return tuple(x * 0.0 for x in wanted)
+        return _ag.grad([o for o, _ in pairs], wanted, [v for _, v in pairs],
+                        create_graph=True, materialize_grads=True)
+
+    return gradcheck(first_order, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)

@@ -19,7 +19,7 @@ __all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "svdvals", "vecdot"]
 
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803  (PyTorch's name)
     """The singular values of a matrix (or of each matrix of a batch), largest first;
-    differentiable once (not twice)."""
+    differentiable twice where they are distinct and nonzero."""
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:

@@ -33,6 +33,7 @@ from typing import IO, Any, TypeAlias
 import numpy as np
 
 from . import Tensor, device, from_numpy
+from . import _device as _dev
 from . import cuda as _cuda
 from ._device import Device
 
@@ -67,7 +68,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int,
         key = seen.get(id(obj))
         if key is None:  # a tensor stored twice is stored once, and loads as one tensor
             key = seen[id(obj)] = f"a{len(arrays)}"
-            arrays[key] = obj.numpy()
+            arrays[key] = _dev.to_host(obj._data)
         return {"__tensor__": key, "device": str(obj.device)}
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:

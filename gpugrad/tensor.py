@@ -10,6 +10,7 @@ type checkers see those methods.
 from __future__ import annotations
 
 import numbers
+import operator
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _device as _dev
+from . import _printing
 from . import autograd as _ag
 from . import dtypes as _dt
 from ._typing import DeviceLike, DTypeLike
@@ -25,6 +27,57 @@ if TYPE_CHECKING:
     from ._tensor_ops import TensorOps as _TensorOps
 else:
     _TensorOps = object
+
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple of ints that prints as
+    ``gpugrad.Size([2, 3])``; slicing, ``+`` and ``*`` give Sizes again."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        items = []
+        for i, s in enumerate(sizes):
+            if isinstance(s, bool) or not hasattr(s, "__index__"):
+                raise TypeError(f"gpugrad.Size() takes an iterable of 'int' (item {i} is "
+                                f"'{type(s).__name__}')")
+            items.append(operator.index(s))
+        return tuple.__new__(cls, items)
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"gpugrad.Size({list(self)})"
+
+    def __getitem__(self, index: Any) -> Any:
+        out = tuple.__getitem__(self, index)
+        return _tuple_new(Size, out) if isinstance(index, slice) else out
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _tuple_new(Size, tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return _tuple_new(Size, tuple.__add__(other, self))
+
+    def __mul__(self, n: Any) -> Any:
+        return _tuple_new(Size, tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
+    def __reduce__(self) -> Any:
+        return (Size, (tuple(self),))
+
+
+_tuple_new = tuple.__new__
 
 
 class Tensor(_ag.TensorBase, _TensorOps):
@@ -67,9 +120,9 @@ class Tensor(_ag.TensorBase, _TensorOps):
     # --- attributes -------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        """The size of each dimension."""
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension, as a ``gpugrad.Size``."""
+        return _tuple_new(Size, self._data.shape)
 
     @property
     def dtype(self) -> _dt.dtype:
@@ -96,10 +149,12 @@ class Tensor(_ag.TensorBase, _TensorOps):
         return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or the size of dimension ``dim``."""
+        """The shape (a ``gpugrad.Size``), or the size of dimension ``dim`` (negative counts
+        from the end) as an int."""
+        shape = self._data.shape
         if dim is None:
-            return self._data.shape
-        return self._data.shape[dim]
+            return _tuple_new(Size, shape)
+        return shape[_check_dim(dim, len(shape))]
 
     def numel(self) -> int:
         """The number of elements."""
@@ -110,6 +165,33 @@ class Tensor(_ag.TensorBase, _TensorOps):
     def element_size(self) -> int:
         """Bytes per element."""
         return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements (``numel() * itemsize``)."""
+        return int(self._data.nbytes)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements lie in row-major order without gaps (``contiguous()`` makes a
+        tensor so); ``memory_format`` is accepted and ignored."""
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (host or device memory)."""
+        return _address(self._data)
+
+    def storage_offset(self) -> int:
+        """The offset, in elements, of the first element from the start of the storage that
+        this tensor views (0 unless it is a view into another tensor's storage)."""
+        a = root = self._data
+        while isinstance(root.base, type(a)):
+            root = root.base
+        return (_address(a) - _address(root)) // a.itemsize
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating type."""
@@ -162,7 +244,12 @@ class Tensor(_ag.TensorBase, _TensorOps):
     def grad(self) -> Tensor | None:
         """The accumulated gradient (None until a backward reaches this leaf)."""
         g = self._grad
-        return None if g is None else _wrap(g, None)
+        if g is None:
+            return None
+        gt = getattr(self, "_grad_graph", None)  # a create_graph gradient keeps its graph
+        if gt is not None and gt._data is g:
+            return gt
+        return _wrap(g, None)
 
     @grad.setter
     def grad(self, value: Tensor | float | None) -> None:
@@ -223,30 +310,23 @@ class Tensor(_ag.TensorBase, _TensorOps):
         return self._grad_fn is not None and self._grad_fn.retain is not None
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (weighted by ``gradient``)."""
-        if create_graph:
-            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
-        if not self._requires_grad:
-            raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
-            )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs (this tensor has "
-                    f"shape {list(self.shape)}); pass gradient= to backward()"
-                )
-            g = _dev.array_module(self._data).ones(self.shape, self._data.dtype)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else gradient
-            g = _dev.array_module(self._data).asarray(g, dtype=self._data.dtype)
-            if g.shape != self.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of "
-                                   f"{list(g.shape)} and output has a shape of {list(self.shape)}")
-            if isinstance(gradient, Tensor):
-                _dev.same_device_or_raise(self._data, gradient._data)
-        _ag.run_backward(self, g, bool(retain_graph))
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (weighted by ``gradient``).
+
+        ``retain_graph`` keeps the graph for another backward (default: ``create_graph``);
+        ``create_graph`` records the backward pass itself, so the gradients can be
+        differentiated again; ``inputs`` (tensors) limits accumulation to those tensors.
+        """
+        _ag.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed; a hook that
+        returns a Tensor replaces the gradient. Returns a handle with ``remove()``."""
+        return _ag.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """Call ``hook(tensor)`` on this leaf after its ``.grad`` has been accumulated."""
+        return _ag.register_post_accumulate_grad_hook(self, hook)
 
     # --- conversions ------------------------------------------------------------------------
 
@@ -259,42 +339,62 @@ class Tensor(_ag.TensorBase, _TensorOps):
 
     def tolist(self) -> Any:
         """The data as (nested) Python lists of numbers."""
-        return self.numpy().tolist()
+        return _dev.to_host(self._data).tolist()
 
-    def numpy(self) -> np.ndarray:
-        """A host copy of the data as a NumPy array."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array sharing memory with this CPU tensor (writes to either show
+        in both), as PyTorch's: a tensor that requires grad raises RuntimeError while grad mode
+        is on (call ``detach()`` first) and a CUDA tensor raises TypeError (call ``cpu()``
+        first). ``force=True`` does both: ``detach().cpu().numpy()``."""
         d = self._data
-        h = _dev.to_host(d)
-        return h.copy() if h is d else h
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if self.is_cuda:
+        if force:
+            return _dev.to_host(d).view()
+        if not isinstance(d, np.ndarray):
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype)
+        if self._requires_grad and _ag._mode.enabled:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return d.view()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        a = self.numpy()
+        if dtype is not None:
+            a = a.astype(dtype, copy=bool(copy))
+        elif copy:
+            a = a.copy()
+        return a
 
     def __bool__(self) -> bool:
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
-                               "ambiguous")
-        return bool(self.item())
+        n = self._data.size
+        if n != 1:
+            raise RuntimeError("Boolean value of Tensor with "
+                               f"{'no values' if n == 0 else 'more than one value'} is ambiguous")
+        return bool(self._data.reshape(()).item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
-        return int(self.item())
+        return int(self._data.reshape(()).item())
 
     def __format__(self, spec: str) -> str:
-        if spec and self._data.size == 1:
-            return format(self.item(), spec)
-        return format(repr(self), spec)
+        # As PyTorch: a 0-d tensor formats as its value (f"{loss:.4f}"); any other tensor
+        # only with an empty spec (as str(t)), and a spec raises TypeError.
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __iter__(self) -> Iterator[Tensor]:
         if not self._data.ndim:
@@ -302,23 +402,7 @@ class Tensor(_ag.TensorBase, _TensorOps):
         return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self) -> str:
-        a = self.numpy()
-        opts: dict[str, Any] = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-        if a.dtype.kind == "f":
-            finite = a[np.isfinite(a)]
-            whole = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-            opts.update(precision=4, floatmode="maxprec" if whole else "fixed", suppress_small=True)
-        body = np.array2string(a, **opts) if a.size else "[]"
-        extras = []
-        if self.is_cuda:
-            extras.append(f"device='{self.device}'")
-        if self.dtype not in (_dt.float32, _dt.int64, _dt.bool_) or a.size == 0:
-            extras.append(f"dtype={self.dtype}" if a.size else f"size={tuple(a.shape)}")
-        if self._grad_fn is not None:
-            extras.append(f"grad_fn={self._grad_fn!r}")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return _printing.tensor_repr(self)
 
     __str__ = __repr__
 
@@ -369,24 +453,27 @@ class Tensor(_ag.TensorBase, _TensorOps):
         """Clamp to ``[min, max]``, in place."""
         return self._write(lambda a: _dev.array_module(a).clip(a, min, max, out=a))
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples of U(a, b), in place."""
-        def write(arr):
-            u = _dev.random_uniform(self.device, arr.shape, arr.dtype)
-            arr[...] = u * (b - a) + a
-
-        return self._write(write)
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        """Fill with samples of N(mean, std^2), in place."""
-        def write(arr):
-            arr[...] = _dev.random_normal(self.device, arr.shape, arr.dtype) * std + mean
-
-        return self._write(write)
-
 
 _new = object.__new__
 _wrap = Tensor._wrap
+
+
+def _check_dim(dim: Any, ndim: int) -> int:
+    """``dim`` as an index into a shape of ``ndim`` dimensions, negative counting from the end;
+    IndexError as PyTorch words it."""
+    d = operator.index(dim)
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
+    if not -ndim <= d < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {d})")
+    return d
+
+
+def _address(a: Any) -> int:
+    """The address of array ``a``'s first element, on the host or a device."""
+    iface = getattr(a, "__cuda_array_interface__", None) or a.__array_interface__
+    return int(iface["data"][0])
 
 
 def _host_dtype(arr: np.ndarray, explicit) -> np.dtype:

@@ -26,6 +26,6 @@ def _seed():
 
 
 def host(t):
-    """A Tensor's data as a float64 (or original dtype for ints) NumPy array."""
-    a = t.numpy() if isinstance(t, gpugrad.Tensor) else np.asarray(t)
-    return a.astype(np.float64) if a.dtype.kind == "f" else a
+    """A copy of a Tensor's data as a float64 (or original dtype for ints) NumPy array."""
+    a = t.detach().cpu().numpy() if isinstance(t, gpugrad.Tensor) else np.asarray(t)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a.copy()

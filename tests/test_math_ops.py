@@ -82,7 +82,7 @@ def test_rounding_gradients_are_zero(device):
     (gg.floor(x) + gg.ceil(x) + gg.round(x, decimals=1) + gg.trunc(x) + gg.sign(x)).sum()\
         .backward()
     assert host(x.grad).tolist() == [0.0, 0.0, 0.0]
-    assert repr(gg.floor(x).grad_fn) == "<FloorBackward>"
+    assert repr(gg.floor(x).grad_fn) == "<FloorBackward0>"
 
 
 def test_nan_to_num_values_and_gradient(device):
@@ -138,7 +138,7 @@ def test_inplace_unary_records_the_graph(device):
         leaf.sin_()
     h = leaf * 2.0
     assert h.exp_().square_() is h
-    assert repr(h.grad_fn) == "<SquareBackward>"
+    assert repr(h.grad_fn) == "<SquareBackward0>"
     h.sum().backward()  # d/dx exp(2x)^2 = 4 exp(4x)
     np.testing.assert_allclose(host(leaf.grad), 4.0 * np.exp(4.0 * np.array([0.5, 1.0])))
     with gg.no_grad():
@@ -317,131 +317,14 @@ def test_floating_point_classes(device):
     assert not gg.isnan(x.requires_grad_()).requires_grad
 
 
-# --- backward rules run on Tensors --------------------------------------------------------------
+# --- second derivatives (create_graph) -----------------------------------------------------------
 #
-# A higher-order pass runs an op's backward with the output gradient as a Tensor, ``self.xp``
-# replaced by differentiable gpugrad functions under NumPy's names, and every saved input/output
-# array replaced by its Tensor; or the op's ``graph_backward`` where it has one. ``_graph_grads``
-# does exactly that for the top node of a row; the result must equal the array backward, and its
-# own gradients (a Hessian-vector product, and the Jacobian-vector product through ``gy``) must
-# match central differences of the array backward and of the op.
-
-
-class _GraphXp:
-    """The array functions a backward rule may call, as differentiable gpugrad functions."""
-
-    @staticmethod
-    def where(c, a, b):
-        return gg.where(c, a, b)
-
-    @staticmethod
-    def zeros_like(a, dtype=None):
-        return gg.zeros_like(a)
-
-    @staticmethod
-    def ones_like(a, dtype=None):
-        return gg.ones_like(a)
-
-    @staticmethod
-    def full_like(a, v, dtype=None):
-        return gg.full_like(a, v)
-
-    exp, log, log1p, expm1 = (staticmethod(f) for f in (gg.exp, gg.log, gg.log1p, gg.expm1))
-    sqrt, abs, sign, sin = (staticmethod(f) for f in (gg.sqrt, gg.abs, gg.sign, gg.sin))
-    cos, tanh, square = (staticmethod(f) for f in (gg.cos, gg.tanh, gg.square))
-    reciprocal, maximum, minimum = (staticmethod(f) for f in (gg.reciprocal, gg.maximum,
-                                                              gg.minimum))
-    matmul = staticmethod(gg.matmul)
-
-    @staticmethod
-    def swapaxes(a, i, j):
-        return a.transpose(i, j)
-
-    @staticmethod
-    def moveaxis(a, src, dst):
-        order = [d for d in range(a.ndim) if d != src % a.ndim]
-        order.insert(dst % a.ndim, src % a.ndim)
-        return a.permute(*order)
-
-    @staticmethod
-    def expand_dims(a, axis):
-        return a.unsqueeze(axis)
-
-    @staticmethod
-    def broadcast_to(a, shape):
-        return gg.broadcast_to(a, shape)
-
-    @staticmethod
-    def reshape(a, shape):
-        return a.reshape(shape)
-
-    @staticmethod
-    def transpose(a, axes=None):
-        return a.permute(*(axes if axes is not None else range(a.ndim)[::-1]))
-
-    @staticmethod
-    def concatenate(seq, axis=0):
-        return gg.cat(list(seq), axis)
-
-    @staticmethod
-    def stack(seq, axis=0):
-        return gg.stack(list(seq), axis)
-
-    @staticmethod
-    def sum(a, axis=None, keepdims=False):
-        return a.sum(axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def mean(a, axis=None, keepdims=False):
-        return a.mean(axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def cumsum(a, axis):
-        return gg.cumsum(a, axis=axis)
-
-    @staticmethod
-    def take_along_axis(a, idx, axis):
-        from gpugrad.ops.sort import take_along
-
-        return take_along(a, idx, axis)
-
-
-def _graph_grads(out, leaves, gy):
-    """The top node of ``out`` run again on Tensors: gradients (Tensors, in the graph) per input."""
-    node = out.grad_fn
-    twin = object.__new__(type(node))
-    for slot in ("needs", "next_fns", "meta", "versions", "retain"):
-        setattr(twin, slot, getattr(node, slot))
-    by_id = {id(t._data): t for t in leaves}
-    by_id[id(out._data)] = out
-    twin.__dict__.update({k: by_id.get(id(v), v) for k, v in node.__dict__.items()})
-    twin.xp = _GraphXp
-    run = getattr(twin, "graph_backward", None) or twin.backward
-    return run(gy)
-
-
-# Ops whose backward rules this file checks on Tensors: those of the math modules (arith's
-# operators +, -, *, /, ** and neg are left to their own module's checks).
-_MODULES = ("unary", "trig", "arith", "compare", "reduce", "scan", "sort", "linalg")
-_ELSEWHERE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg",
-              "SingularValues"}  # differentiable once only (its graph_backward says so)
-
-
-def _math_rows():
-    from .optable import CASES
-
-    return [c for c in CASES if _top_class(c) is not None]
-
-
-def _top_class(case):
-    rng = np.random.default_rng(0)
-    ts = [gg.tensor(rng.uniform(*case.domain, size=s), dtype=gg.float64, requires_grad=True)
-          for s in case.shapes]
-    fn = case.fn(*ts).grad_fn
-    if fn is None or type(fn).__name__ in _ELSEWHERE:
-        return None
-    mod = type(fn).__module__.rsplit(".", 1)[-1]
-    return type(fn) if mod in _MODULES else None
+# tests/test_ops.py checks the second derivatives of every op-table row at random points; the
+# points it cannot reach (zeros of prod/cumprod, SVDs of every shape) are checked here. With
+# create_graph=True the gradients must equal the plain backward's, and their own gradients must
+# match central differences: s = sum_i <g_i(x, gy), v_i>; ds/dx along u is a Hessian-vector
+# product (against differences of the plain backward) and ds/dgy the Jacobian of the function
+# applied to v (against differences of the function itself).
 
 
 def _array_grads(fn, arrays, w, device):
@@ -451,82 +334,41 @@ def _array_grads(fn, arrays, w, device):
     return [host(t.grad) for t in ts], host(out)
 
 
-def _to_shape(g, shape):
-    """``g`` (a Tensor) summed back to ``shape`` with differentiable ops (as the engine does)."""
-    lead = g.ndim - len(shape)
-    if lead:
-        g = g.sum(dim=tuple(range(lead)))
-    axes = tuple(d for d, n in enumerate(shape) if n == 1 and g.shape[d] != 1)
-    if axes:
-        g = g.sum(dim=axes, keepdim=True)
-    return g
-
-
-@pytest.mark.parametrize("case", _math_rows(), ids=lambda c: c.id)
-def test_backward_runs_on_tensors(case, device):
-    rng = np.random.default_rng(7)
-    lo, hi = case.domain
-    arrays = [rng.uniform(lo, hi, size=s) for s in case.shapes]
-    if not check_graph_backward(case.fn, arrays, device, rng):
-        pytest.skip("the row's top node is not one op applied to the inputs")
-
-
-def check_graph_backward(fn, arrays, device, rng):
-    """The top node of ``fn(*arrays)`` run on Tensors: its gradients equal the array backward's,
-    and their own gradients match central differences (False: the top node is not fed by the
-    inputs directly, nothing checked)."""
+def check_second_order(fn, arrays, device, rng):
+    """create_graph gradients of ``fn`` at ``arrays`` equal the plain ones, and their own
+    gradients (w.r.t. the inputs and the output gradient) match central differences."""
     leaves = [gg.tensor(a, dtype=gg.float64, device=device, requires_grad=True) for a in arrays]
     out = fn(*leaves)
-    node = out.grad_fn
-    if node is None or any(f is not None and type(f).__name__ != "AccumulateGrad"
-                           for f in node.next_fns):
-        return False
     w = rng.standard_normal(out.shape)
     gy = gg.tensor(w, dtype=gg.float64, device=device, requires_grad=True)
-    grads = _graph_grads(out, leaves, gy)
+    grads = gg.autograd.grad(out, leaves, grad_outputs=gy, create_graph=True)
     want, _ = _array_grads(fn, arrays, w, device)
-    used = []  # (leaf index, its gradient from the Tensor backward)
-    for g, nxt in zip(grads, node.next_fns):
-        if nxt is None:
-            continue
-        i = next(k for k, t in enumerate(leaves) if t is nxt.leaf())
-        assert isinstance(g, gg.Tensor), f"input {i}: the backward did not compute on Tensors"
-        g = _to_shape(g, arrays[i].shape)
-        np.testing.assert_allclose(host(g), want[i], rtol=1e-10, atol=1e-12)
-        used.append((i, g))
-    # Second order: s = sum_i <g_i(x, gy), v_i>. ds/dx along u is a Hessian-vector product
-    # (checked against central differences of the array backward); ds/dgy is the Jacobian of
-    # the op applied to v (checked against central differences of the op).
-    vs = [rng.standard_normal(arrays[i].shape) for i, _ in used]
+    for g, wnt in zip(grads, want):
+        np.testing.assert_allclose(host(g), wnt, rtol=1e-10, atol=1e-12)
+    vs = [rng.standard_normal(a.shape) for a in arrays]
     us = [rng.standard_normal(a.shape) for a in arrays]
     s = sum((g * gg.tensor(v, dtype=gg.float64, device=device)).sum()
-            for (_, g), v in zip(used, vs))
-    if not isinstance(s, gg.Tensor) or not s.requires_grad:
-        return True
-    s.backward()
+            for g, v in zip(grads, vs))
+    if not s.requires_grad:
+        return  # the gradient does not depend on x or gy (e.g. a zero gradient)
+    second = gg.autograd.grad(s, leaves + [gy], allow_unused=True, materialize_grads=True)
     eps = 1e-6
 
     def inner(t):
         gs, _ = _array_grads(fn, [a + t * u for a, u in zip(arrays, us)], w, device)
-        return sum(float((gs[i] * v).sum()) for (i, _), v in zip(used, vs))
+        return sum(float((g * v).sum()) for g, v in zip(gs, vs))
 
-    hvp = sum(float((host(t.grad) * u).sum()) for t, u in zip(leaves, us) if t.grad is not None)
+    hvp = sum(float((host(g) * u).sum()) for g, u in zip(second[:-1], us))
     assert hvp == pytest.approx((inner(eps) - inner(-eps)) / (2 * eps), rel=1e-5, abs=1e-6)
-
-    dirs = [np.zeros_like(a) for a in arrays]
-    for (i, _), v in zip(used, vs):
-        dirs[i] = v
 
     def f(t):
         with gg.no_grad():
-            xs = [gg.tensor(a + t * d, dtype=gg.float64, device=device)
-                  for a, d in zip(arrays, dirs)]
+            xs = [gg.tensor(a + t * v, dtype=gg.float64, device=device)
+                  for a, v in zip(arrays, vs)]
             return host(fn(*xs))
 
-    jvp = (f(eps) - f(-eps)) / (2 * eps)
-    got = host(gy.grad) if gy.grad is not None else np.zeros_like(w)
-    np.testing.assert_allclose(got, jvp, rtol=1e-5, atol=1e-6)
-    return True
+    np.testing.assert_allclose(host(second[-1]), (f(eps) - f(-eps)) / (2 * eps), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_prod_and_cumprod_gradients_with_zeros(device):
@@ -548,7 +390,7 @@ def test_prod_and_cumprod_gradients_with_zeros(device):
     a = np.array([[3.0, 0.0, 2.0, -1.5], [0.0, 1.5, 0.0, 2.0], [0.5, -2.0, 1.0, 3.0]])
     for fn in (gg.prod, lambda x: x.prod(1), lambda x: gg.cumprod(x, 1),
                lambda x: gg.cumprod(x, 0)):
-        assert check_graph_backward(fn, [a], device, rng)
+        check_second_order(fn, [a], device, rng)
 
 
 def test_scan_values(device):
@@ -939,10 +781,9 @@ def test_norm_values_gradients_and_errors(device):
     assert grad(lambda x: L.matrix_norm(x.reshape(2, 2), 1), [1.0, -2.0, -3.0, 4.0]) == [
         0.0, -1.0, 0.0, 1.0]
     x = gg.tensor(host(f), dtype=gg.float64, device=device, requires_grad=True)
-    gy = gg.tensor([1.0, 1.0], dtype=gg.float64, device=device, requires_grad=True)
-    g = L.svdvals(x).grad_fn
-    with pytest.raises(NotImplementedError, match="second derivatives of singular values"):
-        g.graph_backward(gy)
+    (g,) = gg.autograd.grad(L.svdvals(x).sum(), x)  # d(nuclear norm) = U V^T
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(host(g), u @ vh)
     i = gg.tensor([[1, 2]], device=device)
     errors = [
         (lambda: gg.norm(i), "linalg.vector_norm: Expected a floating point or complex tensor "
@@ -994,3 +835,20 @@ def test_linear_dtype_errors_as_pytorch(device):
     for call, msg in cases:
         with pytest.raises(RuntimeError, match=msg):
             call()
+
+
+def test_singular_value_second_derivatives(device):
+    rng = np.random.default_rng(4)
+    for shape in ((3, 3), (4, 3), (3, 5), (2, 4, 3)):
+        k = min(shape[-2:])
+        weights = gg.tensor(np.linspace(0.5, 2.0, k), dtype=gg.float64, device=device)
+        check_second_order(lambda a, w=weights: gg.linalg.svdvals(a) * w,
+                           [rng.standard_normal(shape)], device, rng)
+    check_second_order(lambda a: gg.linalg.matrix_norm(a, "nuc"),
+                       [rng.standard_normal((3, 4))], device, rng)
+    x = gg.tensor(rng.standard_normal((3, 3)), dtype=gg.float64, device=device,
+                  requires_grad=True)
+    (g,) = gg.autograd.grad(gg.linalg.svdvals(x).sum(), x, create_graph=True)
+    gg.autograd.grad(g.sum(), x, retain_graph=True)  # second derivatives: available
+    with pytest.raises(NotImplementedError, match="third derivatives of singular values"):
+        gg.autograd.grad(g.sum(), x, create_graph=True)  # a graph of them: not

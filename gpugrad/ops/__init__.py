@@ -6,23 +6,28 @@ methods, bound onto ``Tensor`` here, once every module is imported.
 
 from ..tensor import Tensor
 from . import (
-           activation,
-           arith,
-           compare,
-           convert,
-           indexing,
-           linalg,
-           nn,
-           reduce,
-           scan,
-           shape,
-           sort,
-           trig,
-           unary,
+    activation,
+    arith,
+    arrange,
+    compare,
+    convert,
+    einsum,
+    indexing,
+    linalg,
+    nn,
+    reduce,
+    scan,
+    scatter,
+    shape,
+    sort,
+    trig,
+    unary,
 )
+from ._graph import TensorXP
 from ._registry import bind
 
 bind(Tensor)
+Tensor._graph_xp = TensorXP  # the ``xp`` of backward rules in a create_graph backward
 
-__all__ = ["activation", "arith", "compare", "convert", "einsum", "indexing", "linalg", "nn",
-           "reduce", "scan", "shape", "sort", "trig", "unary"]
+__all__ = ["activation", "arith", "arrange", "compare", "convert", "einsum", "indexing", "linalg",
+           "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]

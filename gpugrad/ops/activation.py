@@ -5,10 +5,11 @@ kernel on the GPU, its NumPy twin on the CPU). Softplus is written out (it has n
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import kernels as K
-from ..autograd import Op
+from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
 
@@ -33,6 +34,9 @@ class Activation(Op):
     def backward(self, gy):
         return (K.TABLE[self.spec.name + "_bwd"](self.saved, gy, *self.params),)
 
+    def graph_backward(self, gy):
+        return (gy * DERIVATIVES[self.spec.name](self.xp, self.saved, *self.params),)
+
 
 def _op_class(spec: K.Activation) -> type[Activation]:
     """The op class of one activation: named after it (``gelu_tanh`` -> ``GeluTanh``), saving
@@ -46,6 +50,31 @@ def _op_class(spec: K.Activation) -> type[Activation]:
         attrs["saved_inputs"] = (0,)
     return type(name, (Activation,), attrs)
 
+
+_RSQRT2 = 1.0 / math.sqrt(2.0)
+_RSQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_K = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_tanh_deriv(xp, x):
+    u = _K * (x + 0.044715 * x * x * x)
+    t = xp.tanh(u)
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _K * (1.0 + 3 * 0.044715 * x * x)
+
+
+#: Activation name -> its derivative act'(.) as a function ``(xp, saved, *params)`` of what the
+#: record saves (the output y or the input x), written with ``xp`` functions: the composite
+#: that differentiates a fused backward again (``create_graph``). Masks are constants.
+DERIVATIVES: dict[str, Any] = {
+    "tanh": lambda xp, y: 1.0 - y * y,
+    "sigmoid": lambda xp, y: y * (1.0 - y),
+    "relu": lambda xp, y: raw(y) > 0,
+    "leaky_relu": lambda xp, x, slope: xp.where(raw(x) > 0, 1.0, slope) * xp.ones_like(x),
+    "gelu": lambda xp, x: (0.5 * (1.0 + xp.erf(x * _RSQRT2))
+                           + x * xp.exp(-0.5 * x * x) * _RSQRT2PI),
+    "gelu_tanh": _gelu_tanh_deriv,
+    "softsign": lambda xp, x: 1.0 / ((1.0 + xp.abs(x)) * (1.0 + xp.abs(x))),
+}
 
 #: Activation name -> its op class, for every record.
 OPS: dict[str, type[Activation]] = {n: _op_class(s) for n, s in K.ACTIVATIONS.items()}
@@ -106,6 +135,10 @@ class Softplus(Op):
         bx = self.x * self.beta
         s = K.TABLE["sigmoid_fwd"](bx)
         return (gy * self.xp.where(bx > self.threshold, 1.0, s),)
+
+    def graph_backward(self, gy):
+        bx = self.x * self.beta
+        return (gy * self.xp.where(raw(bx) > self.threshold, 1.0, sigmoid(bx)),)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

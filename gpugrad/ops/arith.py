@@ -2,7 +2,8 @@
 
 Binary ops take Tensors or constants (Python numbers, arrays) in either position; a constant's
 gradient is never computed (``self.needs``). Broadcast gradients are summed back to each input's
-shape by the engine, not here.
+shape by the engine, not here. Operands of different dtypes are first cast to PyTorch's result
+dtype (``convert.promote``); the check costs one identity test when both are one dtype.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .._typing import Number, TensorOrNumber
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
-from .convert import Cast
+from .convert import Cast, promote
 from .unary import c_type_name, inplace_method, torch_type_name
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
@@ -110,16 +111,45 @@ class Neg(Op):
         return (-gy,)
 
 
+def _check_bool_sub(a: Tensor, b: Any) -> None:
+    """PyTorch refuses subtraction where an operand is a bool tensor (or a bool beside one);
+    ``a`` is the Tensor operand."""
+    if not (a._data.dtype.kind == "b" or b.__class__ is bool or b.__class__ is np.bool_
+            or isinstance(b, Tensor) and b._data.dtype.kind == "b"):
+        return
+    b_is_bool = (isinstance(b, (bool, np.bool_))
+                 or isinstance(b, Tensor) and b._data.dtype.kind == "b")
+    if a._data.dtype.kind == "b" and b_is_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                       "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                       "operator instead.")
+
+
 @method("add")
 def add(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
-    return Add.apply(input, other if alpha == 1 else other * alpha)
+    if alpha != 1:
+        other = other * alpha
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
+    return Add.apply(input, other)
 
 
 @method("sub")
 def sub(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
-    return Sub.apply(input, other if alpha == 1 else other * alpha)
+    if alpha != 1:
+        other = other * alpha
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        _check_bool_sub(input, other)
+        input, other = promote(input, other)
+    try:
+        return Sub.apply(input, other)
+    except TypeError:
+        _check_bool_sub(input, other)
+        raise
 
 
 subtract = sub
@@ -128,24 +158,42 @@ subtract = sub
 @method("__add__", "__radd__")
 def _add(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input + other``."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Add.apply(input, other)
 
 
 @method("__sub__")
 def _sub(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input - other``."""
-    return Sub.apply(input, other)
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        _check_bool_sub(input, other)
+        input, other = promote(input, other)
+    try:
+        return Sub.apply(input, other)
+    except TypeError:
+        _check_bool_sub(input, other)
+        raise
 
 
 @method("__rsub__")
 def _rsub(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``other - input``."""
-    return Sub.apply(other, input)
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        _check_bool_sub(input, other)
+        input, other = promote(input, other)
+    try:
+        return Sub.apply(other, input)
+    except TypeError:
+        _check_bool_sub(input, other)
+        raise
 
 
 @method("mul", "__mul__", "__rmul__")
 def mul(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input * other``, elementwise, broadcasting."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Mul.apply(input, other)
 
 
@@ -154,7 +202,11 @@ multiply = mul
 
 @method("div", "__truediv__")
 def div(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """``input / other`` (true division), broadcasting."""
+    """``input / other`` (true division), broadcasting; integers divide to the default float
+    dtype."""
+    if (other.__class__ is not Tensor or other._data.dtype is not input._data.dtype
+            or input._data.dtype.kind != "f"):
+        input, other = promote(input, other, floating=True)
     return Div.apply(input, other)
 
 
@@ -164,25 +216,67 @@ divide = true_divide = div
 @method("__rtruediv__")
 def _rdiv(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``other / input``."""
+    if (other.__class__ is not Tensor or other._data.dtype is not input._data.dtype
+            or input._data.dtype.kind != "f"):
+        input, other = promote(input, other, floating=True)
     return Div.apply(other, input)
+
+
+def _power(base: TensorOrNumber, exponent: TensorOrNumber) -> Tensor:
+    """``base ** exponent``, one of them a Tensor, after promotion. Integer powers follow
+    PyTorch: a negative number exponent raises; negative tensor exponents give 1 for base 1,
+    +-1 for base -1 and 0 otherwise."""
+    t = base if isinstance(base, Tensor) else exponent
+    assert isinstance(t, Tensor)
+    if t._data.dtype.kind == "f":
+        return Pow.apply(base, exponent)
+    # an integer (or bool) result carries no gradient: computed outside the graph
+    if isinstance(exponent, (int, np.integer)) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    r = _dt.result_type(base, exponent).np
+    a = base._data if isinstance(base, Tensor) else base
+    e = exponent._data if isinstance(exponent, Tensor) else exponent
+    if isinstance(base, Tensor) and isinstance(exponent, Tensor):
+        _dev.same_device_or_raise(a, e)
+    xp = _dev.array_module(t._data)
+    if isinstance(e, (int, np.integer)):
+        y = a ** e
+    else:
+        neg = e < 0
+        at_neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(e % 2 != 0, -1, 1), 0))
+        y = xp.where(neg, at_neg, a ** xp.where(neg, 0, e))
+    return Tensor._wrap(xp.asarray(y).astype(r, copy=False))
 
 
 @method("pow", "__pow__")
 def pow(input: Tensor, exponent: TensorOrNumber) -> Tensor:  # noqa: A001
     """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+    if exponent.__class__ is not Tensor or exponent._data.dtype is not input._data.dtype:
+        input, exponent = promote(input, exponent)
+    if input._data.dtype.kind != "f":
+        return _power(input, exponent)
     return Pow.apply(input, exponent)
 
 
 @method("__rpow__")
 def _rpow(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``other ** input``."""
-    return Pow.apply(other, input)
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
+    return _power(other, input)
 
 
 @method("neg", "negative", "__neg__")
 def neg(input: Tensor) -> Tensor:
-    """``-input``."""
-    return Neg.apply(input)
+    """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
+    try:
+        return Neg.apply(input)
+    except TypeError:
+        if input._data.dtype.kind == "b":
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.") from None
+        raise
 
 
 negative = neg
@@ -201,11 +295,13 @@ def _inplace(self: Tensor, op, ufunc, other: TensorOrNumber) -> Tensor:
     """``self op= other``: in storage when no graph is recorded, else rebinding ``self`` to the
     op's result (the graph node then produces ``self``)."""
     other_grad = isinstance(other, Tensor) and other._requires_grad
-    if self._data.dtype.kind != "f" and (
-            ufunc is np.true_divide or isinstance(other, float)
-            or isinstance(other, Tensor) and other.is_floating_point()):
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{self.dtype.name} (in-place {ufunc.__name__} on an integer tensor)")
+    if self._data.dtype.kind != "f" and isinstance(other, (Tensor, int, float, np.number)):
+        r = _dt.result_type(self, other)
+        if ufunc is np.true_divide and not r.is_floating_point:
+            r = _dt.get_default_dtype()
+        if not _dt.can_cast(r, self.dtype):
+            raise RuntimeError(f"result type {_dt.TYPE_NAMES[r]} can't be cast to the desired "
+                               f"output type {_dt.TYPE_NAMES[self.dtype]}")
     if (self._requires_grad or other_grad) and _ag.is_grad_enabled():
         self._check_inplace_leaf()
         out = op(self, other)
@@ -223,6 +319,8 @@ def _inplace(self: Tensor, op, ufunc, other: TensorOrNumber) -> Tensor:
     if isinstance(other, Tensor):
         _dev.same_device_or_raise(self._data, other._data)
         b = other._data
+        if b.dtype is not self._data.dtype:
+            b = b.astype(_dt.result_type(self, other).np, copy=False)  # PyTorch's compute type
     elif isinstance(other, np.generic):
         b = other.item()
     try:
@@ -243,6 +341,8 @@ def add_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
 @method("sub_", "__isub__")
 def sub_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """In place: ``input -= alpha * other``."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        _check_bool_sub(input, other)
     return _inplace(input, sub, np.subtract, other if alpha == 1 else other * alpha)
 
 
@@ -406,6 +506,7 @@ class Fmod(Op):
     """C's fmod: a - trunc(a / b) * b, with the sign of a; d/da = 1, d/db = -trunc(a / b)."""
 
     floor = False
+    nondiff = ("q",)
 
     def forward(self, a, b):
         xp = self.xp

@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from .. import dtypes as _dt
 from .._typing import TensorOrNumber
-from ..autograd import Op
+from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
 from .arith import as_dtype, result_dtype
+from .convert import Cast, promote
 from .unary import inplace_method
 
 __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
@@ -30,7 +32,7 @@ class Clamp(Op):
         return self.xp.clip(x, min, max)
 
     def backward(self, gy):
-        x, lo, hi, xp = self.x, self.lo, self.hi, self.xp
+        x, lo, hi, xp = raw(self.x), raw(self.lo), raw(self.hi), self.xp
         g = gy
         if lo is not None:
             g = xp.where(x >= lo, g, 0.0)
@@ -50,7 +52,7 @@ class ClampMin(Op):
         return self.xp.minimum(x, bound) if self.upper else self.xp.maximum(x, bound)
 
     def backward(self, gy):
-        x, b, xp = self.x, self.bound, self.xp
+        x, b, xp = raw(self.x), raw(self.bound), self.xp
         keep = (x <= b) if self.upper else (x >= b)
         return ((xp.where(keep, gy, 0.0) if self.needs[0] else None),
                 (xp.where(keep, 0.0, gy) if self.needs[1] else None))
@@ -73,10 +75,11 @@ class Maximum(Op):
         return self.xp.maximum(a, b) if self.largest else self.xp.minimum(a, b)
 
     def backward(self, gy):
-        a, b, xp = self.a, self.b, self.xp
+        a, b, xp = raw(self.a), raw(self.b), self.xp
         half = gy * 0.5
         a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
         n = self.needs
+        # as PyTorch: ties share; where either is NaN (no order) both get the gradient
         return ((xp.where(a == b, half, xp.where(a_loses, 0.0, gy)) if n[0] else None),
                 (xp.where(a == b, half, xp.where(b_loses, 0.0, gy)) if n[1] else None))
 
@@ -128,27 +131,51 @@ method("clip_")(inplace_method(clamp))
 
 @method()
 def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """Elementwise maximum, broadcasting; ties share the gradient evenly."""
+    """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
+    gradient evenly."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Maximum.apply(input, other)
 
 
 @method()
 def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """Elementwise minimum, broadcasting; ties share the gradient evenly."""
+    """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
+    gradient evenly."""
+    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
+        input, other = promote(input, other)
     return Minimum.apply(input, other)
 
 
-def where(condition: Any, input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+def where(condition: Any, input: TensorOrNumber | None = None,
+          other: TensorOrNumber | None = None) -> Any:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting; numbers on either
+    side), in the dtype ``gpugrad.result_type(input, other)`` (``where(c, 1, 2.5)`` is
+    float32). With ``condition`` alone: ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition alone, or a condition, input and other")
     cond = condition if isinstance(condition, Tensor) else None
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else cond
+    if like is None:
+        raise TypeError("where(): at least one of condition, input, other must be a Tensor")
     if cond is None:
-        like = input if isinstance(input, Tensor) else other
-        if not isinstance(like, Tensor):
-            raise TypeError("where(): at least one of condition, input, other must be a Tensor")
         cond = Tensor._wrap(_dev.to_device(condition, like.device))
     if cond.dtype.name != "bool":
         cond = ne(cond, 0)
-    return Where.apply(cond, input, other)
+    r = _dt.result_type(input, other).np
+    return Where.apply(cond, _as_operand(input, r, cond), _as_operand(other, r, cond))
+
+
+def _as_operand(x: Any, np_dtype: Any, like: Tensor) -> Any:
+    """A ``where`` operand in dtype ``np_dtype``: a Tensor cast if needed, a number as a 0-d
+    tensor on ``like``'s device."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == np_dtype else Cast.apply(x, dtype=np_dtype)
+    return Tensor._wrap(_dev.to_device(np.asarray(x, dtype=np_dtype), like.device))
 
 
 # --- comparisons (no gradient) ---------------------------------------------------------------

@@ -1,19 +1,42 @@
-"""Conversions: dtype casts, device moves, ``clone`` and ``Tensor.to`` with its shorthands."""
+"""Conversions: dtype casts, device moves, ``clone``, ``Tensor.to`` / ``Tensor.type`` with their
+shorthands, and the operand promotion of binary ops (PyTorch's rules, from ``gpugrad.dtypes``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from .. import _device as _dev
 from .. import dtypes as _dt
-from .._typing import DeviceLike
+from .._typing import DeviceLike, DTypeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 
-__all__ = ["clone"]
+__all__ = ["clone", "result_type", "promote_types", "can_cast", "memory_format"]
+
+result_type = _dt.result_type
+promote_types = _dt.promote_types
+can_cast = _dt.can_cast
+
+
+class memory_format:  # noqa: N801  (PyTorch's name)
+    """A memory layout name (``gpugrad.contiguous_format``...). gpugrad accepts them where
+    PyTorch does (``clone``, ``contiguous``, ``to``) and always lays tensors out row-major."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"gpugrad.{self.name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
 
 
 class Cast(Op):
@@ -44,16 +67,56 @@ class ToDevice(Op):
     def backward(self, gy):
         return (_dev.to_device(gy, self.src),)
 
+    def graph_backward(self, gy):
+        return (gy.to(self.src),)
+
 
 @method()
-def clone(input: Tensor) -> Tensor:
-    """A copy of ``input`` with its own storage; differentiable."""
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy of ``input`` with its own (row-major) storage; differentiable. ``memory_format``
+    is accepted and ignored."""
     return Clone.apply(input)
 
 
+# --- operand promotion -----------------------------------------------------------------------
+
+
+def promote(t: Tensor, other: Any, floating: bool = False) -> tuple[Any, Any]:
+    """``t`` and ``other`` (the operands of a binary op, in either order: a Tensor and a Tensor
+    or Python number) with each Tensor cast to the result dtype (``gpugrad.result_type``)
+    where its own differs; ``floating``: the op gives a floating result (true division), so an
+    integer or bool result becomes the default float dtype. Numbers stay numbers: NumPy's rules
+    for them (NEP 50) then keep the cast tensor's dtype. Other operands (arrays) pass
+    unchanged. Callers skip this when both operands are Tensors of one dtype."""
+    c = other.__class__
+    if c is float or c is int:  # the common case first: a number never changes the dtype of a
+        if t._data.dtype.kind == "f" or c is int and not floating:  # tensor of its category
+            return t, other
+    elif isinstance(other, Tensor):
+        if (t._data.dtype is other._data.dtype
+                and (not floating or t._data.dtype.kind == "f")):
+            return t, other
+    elif not isinstance(other, (int, float, np.number, np.bool_)):
+        return t, other  # an array constant: it follows NumPy's rules
+    elif t._data.dtype.kind == "f" or not (floating or isinstance(other, (float, np.floating))):
+        return t, other
+    r = _dt.result_type(t, other)
+    if floating and not r.is_floating_point:
+        r = _dt.get_default_dtype()
+    return _cast(t, r.np), _cast(other, r.np)
+
+
+def _cast(x: Any, np_dtype: Any) -> Any:
+    if isinstance(x, Tensor) and x._data.dtype != np_dtype:
+        return Cast.apply(x, dtype=np_dtype)
+    return x
+
+
 def parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, bool]:
-    """(device, dtype, copy) from the arguments of ``to()``: ``to(device)``, ``to(dtype)``,
-    ``to(device, dtype)``, ``to(tensor)`` and the keywords device=, dtype=, copy=."""
+    """(device, dtype, copy) from the arguments of ``to()``: ``to(device, dtype, non_blocking,
+    copy)``, ``to(dtype, non_blocking, copy)``, ``to(tensor, non_blocking, copy)`` and the
+    keywords device=, dtype=, non_blocking=, copy=, memory_format=. A device may be a name,
+    a ``gpugrad.device`` or a CUDA index; a dtype a gpugrad dtype, NumPy dtype or Python type."""
     kwargs = dict(kwargs)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
@@ -62,13 +125,28 @@ def parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, A
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    flags = []
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, bool):
+            flags.append(a)  # non_blocking, then copy
+        elif isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         elif isinstance(a, (_dt.dtype, np.dtype, type)):
             dtype = a
-        else:
+        elif isinstance(a, memory_format):
+            pass
+        elif isinstance(a, int):
+            device = f"cuda:{a}"
+        elif isinstance(a, (str, _dev.Device)):
             device = a
+        else:
+            raise TypeError(f"to() received an invalid argument {a!r} ({type(a).__name__}): "
+                            "expected a device, a dtype, a Tensor or a bool")
+    if len(flags) > 2:
+        raise TypeError(f"to() takes at most two bool arguments (non_blocking, copy), got "
+                        f"{len(flags)}")
+    if len(flags) == 2:
+        copy = flags[1]
     return device, dtype, bool(copy)
 
 
@@ -110,11 +188,12 @@ def cuda(input: Tensor, device: DeviceLike | None = None) -> Tensor:
 
 
 def _caster(dt: _dt.dtype, name: str) -> Any:
-    def cast(input: Tensor) -> Tensor:
+    def cast(input: Tensor, memory_format: Any = None) -> Tensor:
         return to(input, dt)
 
     cast.__name__ = cast.__qualname__ = name
-    cast.__doc__ = f"The tensor as {dt.name} (itself if it already is)."
+    cast.__doc__ = (f"The tensor as {dt.name} (itself if it already is); ``memory_format`` is "
+                    "accepted and ignored.")
     return cast
 
 
@@ -130,6 +209,34 @@ def type_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 @method()
-def contiguous(input: Tensor) -> Tensor:
-    """The tensor itself (every gpugrad tensor is usable as contiguous)."""
-    return input
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    """The tensor itself if its elements are in row-major order without gaps, else a
+    differentiable row-major copy; ``memory_format`` is accepted and ignored."""
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.apply(input)
+
+
+@overload
+def type_(input: Tensor, dtype: None = None, non_blocking: bool = False,
+          **kwargs: Any) -> str: ...
+@overload
+def type_(input: Tensor, dtype: DTypeLike, non_blocking: bool = False,
+          **kwargs: Any) -> Tensor: ...
+@method("type")
+def type_(input: Tensor, dtype: DTypeLike | None = None, non_blocking: bool = False,
+          **kwargs: Any) -> Any:
+    """Without ``dtype``: PyTorch's type name (``'torch.FloatTensor'``, ``'torch.cuda.
+    LongTensor'``). With one: the tensor cast to it (itself if nothing changes): a gpugrad
+    dtype, or a type name (``'torch.DoubleTensor'``, ``'gpugrad.cuda.FloatTensor'``), which
+    also names the device (CPU unless ``cuda.``)."""
+    if dtype is None:
+        return _dt.type_name(input.dtype, input.is_cuda)
+    if isinstance(dtype, str):
+        dt, cuda = _dt.parse_type_name(dtype)
+        out = to(input, "cuda" if cuda else "cpu") if cuda != input.is_cuda else input
+        return to(out, dt)
+    if not isinstance(dtype, _dt.dtype):
+        name = getattr(dtype, "__name__", dtype)
+        raise ValueError(f"invalid type: {name!r}")
+    return to(input, dtype)

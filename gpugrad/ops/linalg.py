@@ -292,6 +292,7 @@ class VectorNorm(Op):
 
     saved_inputs = (0,)
     saved_output = True
+    nondiff = ("share",)  # the tie shares of the inf norms: piecewise constant
 
     def forward(self, x, ord=2.0, dim=None, keepdim=False):  # noqa: A002  (PyTorch's name)
         xp = self.xp
@@ -368,10 +369,14 @@ def vector_norm(x: Tensor, ord: float = 2, dim: DimLike = None,  # noqa: A002
 
 class SingularValues(Op):
     """The singular values of (a batch of) matrices, largest first. The gradient of
-    ``sum(gy * s)`` is ``U diag(gy) V^T``; second derivatives are not available."""
+    ``sum(gy * s)`` is ``U diag(gy) V^T``; on Tensors it is ``SvdValsGrad`` (differentiable
+    again, for distinct nonzero singular values)."""
+
+    saved_inputs = (0,)
 
     def forward(self, a):
         u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
+        self.a = a
         if self.needs[0]:
             self.u, self.vh = u, vh
         return s
@@ -380,7 +385,56 @@ class SingularValues(Op):
         return (self.xp.matmul(self.u * self.xp.expand_dims(gy, -2), self.vh),)
 
     def graph_backward(self, gy):
-        raise NotImplementedError("second derivatives of singular values (nuclear and spectral "
+        return (SvdValsGrad.apply(self.a, gy),)
+
+
+def _mt(x):
+    return x.swapaxes(-1, -2)
+
+
+class SvdValsGrad(Op):
+    """``U diag(g) V^T`` of the thin SVD ``A = U S V^T``: the gradient of the singular values,
+    as a function of ``A`` and ``g``. Its gradient is the SVD's (PyTorch's ``svd_backward``)
+    for the cotangents ``U-bar = C V diag(g)`` and ``V-bar = C^T U diag(g)``; it needs the
+    singular values to be distinct and nonzero, as PyTorch's does."""
+
+    def forward(self, a, g):
+        xp = self.xp
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        self.u, self.s, self.vh = u, s, vh
+        self.g = g
+        return xp.matmul(u * xp.expand_dims(g, -2), vh)
+
+    def backward(self, c):
+        xp = self.xp
+        u, s, vh, g = self.u, self.s, self.vh, self.g
+        v = _mt(vh)
+        m, n, k = u.shape[-2], v.shape[-2], s.shape[-1]
+        ut_c_v = xp.matmul(xp.matmul(_mt(u), c), v)
+        gg = xp.diagonal(ut_c_v, axis1=-2, axis2=-1) if self.needs[1] else None
+        ga = None
+        if self.needs[0]:
+            g_row = xp.expand_dims(g, -2)
+            gu = xp.matmul(c, v) * g_row  # U-bar
+            gv = xp.matmul(_mt(c), u) * g_row  # V-bar
+            uh_gu, vh_gv = xp.matmul(_mt(u), gu), xp.matmul(_mt(v), gv)
+            s2 = s * s
+            e = xp.expand_dims(s2, -2) - xp.expand_dims(s2, -1)  # E_jk = s_k^2 - s_j^2
+            eye = xp.eye(k, dtype=bool)
+            e = xp.where(eye, 1.0, e)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inner = ((uh_gu - _mt(uh_gu)) / e) * xp.expand_dims(s, -2) \
+                    + xp.expand_dims(s, -1) * ((vh_gv - _mt(vh_gv)) / e)
+                ga = xp.matmul(xp.matmul(u, inner), vh)
+                if m > k:
+                    ga = ga + xp.matmul((gu - xp.matmul(u, uh_gu)) / xp.expand_dims(s, -2), vh)
+                if n > k:
+                    ga = ga + xp.matmul(u, _mt((gv - xp.matmul(v, vh_gv))
+                                                / xp.expand_dims(s, -2)))
+        return ga, gg
+
+    def graph_backward(self, c):
+        raise NotImplementedError("third derivatives of singular values (nuclear and spectral "
                                   "norms) are not implemented")
 
 

@@ -9,6 +9,7 @@ from .. import kernels as K
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
+from .activation import DERIVATIVES
 from .reduce import norm_dims
 
 __all__ = ["softmax", "log_softmax"]
@@ -98,6 +99,23 @@ class CrossEntropy(Op):
             scale = scale * self.valid[:, None]
         return (K.TABLE["softmax_xent_bwd"](self.x, self.lse, self.t, scale, self.eps, self.c),)
 
+    def graph_backward(self, gy):
+        x = self.saved_input(0)
+        t = self.t[:, 0]
+        n, c = x.shape
+        q = np.full((n, c), self.eps / c)  # the smoothed one-hot target, a constant
+        q[np.arange(n), _dev.to_host(t)] += 1.0 - self.eps
+        q = self.xp.tensor(_dev.constant(q.astype(x._data.dtype), x._data))
+        if self.reduction == "none":
+            scale = gy[:, None]
+        elif self.reduction == "sum":
+            scale = gy
+        else:
+            scale = gy / float(self.count)
+        if self.valid is not None:
+            scale = scale * self.xp.tensor(self.valid[:, None].astype(x._data.dtype))
+        return ((softmax(x, 1) - q) * scale,)
+
 
 class Linear(Op):
     """``x @ weight.T + bias`` over the last axis of x, in one node."""
@@ -120,6 +138,9 @@ class Linear(Op):
     def backward(self, gy):
         return _linear_grads(self, gy.reshape(-1, gy.shape[-1]))
 
+    def graph_backward(self, gy):
+        return _linear_graph_grads(self, gy.reshape(-1, gy.shape[-1]))
+
 
 def _linear_grads(node, g2):
     """Gradients of x, weight and bias of a linear map, given the gradient of its output (2-d)."""
@@ -130,6 +151,16 @@ def _linear_grads(node, g2):
     return gx, gw, gb
 
 
+def _linear_graph_grads(node, g2):
+    """``_linear_grads`` on Tensors (a create_graph backward)."""
+    n = node.needs
+    x, w = node.saved_input(0), node.saved_input(1)
+    gx = (g2 @ w).reshape(node.meta[0][0]) if n[0] else None
+    gw = g2.transpose(0, 1) @ x.reshape(-1, x.shape[-1]) if n[1] else None
+    gb = g2.sum(0) if len(n) > 2 and n[2] else None
+    return gx, gw, gb
+
+
 class LinearAct(Op):
     """``act(x @ weight.T + bias)``: the hidden layer of an MLP, bias-add and activation fused.
 
@@ -137,7 +168,7 @@ class LinearAct(Op):
     (leaky_relu's slope).
     """
 
-    saved_inputs = (0, 1)
+    saved_inputs = (0, 1, 2)
     saved_output = True
 
     def forward(self, x, weight, bias, act="tanh", params=()):
@@ -158,6 +189,17 @@ class LinearAct(Op):
         g2 = gy.reshape(-1, gy.shape[-1])
         gz = K.TABLE[self.spec.name + "_bwd"](self.saved, g2, *self.params)
         return _linear_grads(self, gz)
+
+    def graph_backward(self, gy):
+        name = self.spec.name
+        if self.spec.saves_output:
+            saved = self._out
+        else:  # the pre-activation, recomputed from the inputs so that it is differentiable
+            x, w, b = self.saved_input(0), self.saved_input(1), self.saved_input(2)
+            saved = x @ w.transpose(0, 1) + b
+        saved = saved.reshape(-1, saved.shape[-1])
+        g2 = gy.reshape(-1, gy.shape[-1])
+        return _linear_graph_grads(self, g2 * DERIVATIVES[name](self.xp, saved, *self.params))
 
 
 def _dim(dim: int | None, ndim: int) -> int | None:

@@ -77,6 +77,8 @@ def one_dim(fn: str, dim: Any) -> int:
 def _expand(xp, g, shape):
     """``g`` broadcast to ``shape`` as a new array (cheaper than a broadcast view for small
     shapes, and a leaf may keep it without a copy)."""
+    if isinstance(g, Tensor):  # a create_graph backward
+        return xp.broadcast_to(g, shape)
     out = xp.empty(shape, g.dtype)
     out[...] = g
     return out
@@ -260,6 +262,7 @@ class AMax(Op):
     the NaNs). The tie mask is piecewise constant: it is computed here and saved."""
 
     largest = True
+    nondiff = ("share",)
 
     def forward(self, x, dim=None, keepdim=False):
         if x.size == 0:

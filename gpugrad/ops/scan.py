@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import _device as _dev
+from .. import creation
 from .._typing import DTypeLike
 from ..autograd import Op
-from ..creation import ones_like
 from ..tensor import Tensor
 from . import compare, shape, unary
 from ._registry import method
@@ -210,7 +210,9 @@ class _TensorFns:
     def concatenate(seq, axis=0):
         return shape.cat(list(seq), axis)
 
-    ones_like = staticmethod(ones_like)
+    @staticmethod
+    def ones_like(a):
+        return creation.ones_like(a)
 
     @staticmethod
     def logcumsumexp(a, axis):

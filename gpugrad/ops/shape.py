@@ -1,4 +1,5 @@
-"""Shape ops: reshape/view, flatten, permute/transpose, squeeze/unsqueeze, expand, cat, stack."""
+"""Shape ops: reshape/view (and ``*_as``), flatten/unflatten, permute/transpose/movedim,
+squeeze/unsqueeze, expand/broadcast, narrow/select, the diagonal family, cat and stack."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import Any
 
 import numpy as np
 
+from .. import _device as _dev
 from .._typing import ShapeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method, tensor_property
+from .convert import clone
+from .indexing import Index
 from .reduce import norm_dims
 
-__all__ = ["reshape", "flatten", "permute", "transpose", "swapaxes", "t", "squeeze",
-           "unsqueeze", "broadcast_to", "cat", "concat", "concatenate", "stack"]
+__all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes",
+           "swapdims", "movedim", "moveaxis", "t", "squeeze", "unsqueeze", "broadcast_to",
+           "broadcast_tensors", "broadcast_shapes", "narrow", "select", "diagonal", "diag",
+           "diag_embed", "diagonal_scatter", "cat", "concat", "concatenate", "stack"]
 
 
 class Reshape(Op):
@@ -36,7 +42,7 @@ class Permute(Op):
         return x.transpose(dims)
 
     def backward(self, gy):
-        return (gy.transpose(np.argsort(self.dims)),)
+        return (self.xp.transpose(gy, np.argsort(self.dims)),)
 
 
 class Expand(Op):
@@ -69,6 +75,67 @@ class Stack(Op):
     def backward(self, gy):
         n = gy.shape[self.dim]
         return tuple(self.xp.take(gy, i, axis=self.dim) for i in range(n))
+
+
+def _diagonal_view(xp, a, offset, dim1, dim2):
+    """The diagonal of ``a`` as a writable view (NumPy's is read-only unless asked)."""
+    d = xp.diagonal(a, offset, dim1, dim2)
+    if not getattr(d.flags, "writeable", True) and getattr(a.flags, "writeable", False):
+        d.flags.writeable = True
+    return d
+
+
+class Diagonal(Op):
+    """``diagonal``: a view; its gradient writes gy on the diagonal of zeros."""
+
+    is_view = True
+
+    def forward(self, x, offset, dim1, dim2):
+        self.args = (offset, dim1, dim2)
+        return _diagonal_view(self.xp, x, offset, dim1, dim2)
+
+    def backward(self, gy):
+        shape, dt = self.meta[0]
+        g = self.xp.zeros(shape, dt)
+        _diagonal_view(self.xp, g, *self.args)[...] = gy
+        return (g,)
+
+    def graph_backward(self, gy):
+        shape, dt = self.meta[0]
+        zeros = _dev.array_module(gy._data).zeros(shape, dt)
+        offset, dim1, dim2 = self.args
+        return (DiagonalScatter.apply(zeros, gy, offset=offset, dim1=dim1, dim2=dim2),)
+
+
+class DiagonalScatter(Op):
+    """``diagonal_scatter``: x with src on a diagonal (a copy). The gradient of x is gy with
+    that diagonal zeroed, that of src the diagonal of gy."""
+
+    def forward(self, x, src, offset, dim1, dim2):
+        self.args = (offset, dim1, dim2)
+        out = x.copy()
+        _diagonal_view(self.xp, out, offset, dim1, dim2)[...] = src
+        return out
+
+    def backward(self, gy):
+        gx = gsrc = None
+        if self.needs[0]:
+            gx = gy.copy()
+            _diagonal_view(self.xp, gx, *self.args)[...] = 0
+        if self.needs[1]:
+            gsrc = self.xp.diagonal(gy, *self.args)
+        return gx, gsrc
+
+    def graph_backward(self, gy):
+        offset, dim1, dim2 = self.args
+        gx = gsrc = None
+        if self.needs[0]:
+            xp = _dev.array_module(gy._data)
+            zeros = xp.zeros(xp.diagonal(gy._data, offset, dim1, dim2).shape, gy._data.dtype)
+            gx = DiagonalScatter.apply(gy, zeros, offset=offset, dim1=dim1, dim2=dim2)
+        if self.needs[1]:
+            gsrc = Diagonal.apply(gy, offset=offset, dim1=dim1, dim2=dim2)
+        return gx, gsrc
 
 
 # --- the public functions --------------------------------------------------------------------
@@ -120,6 +187,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` to ``end_dim`` into one."""
     shape = input.shape
     if not shape:
+        norm_dims(start_dim, 0), norm_dims(end_dim, 0)  # each must be 0 or -1
         return reshape(input, 1)
     s, e = norm_dims(start_dim, len(shape))[0], norm_dims(end_dim, len(shape))[0]
     if s > e:
@@ -143,7 +211,7 @@ def permute(input: Tensor, *dims: ShapeLike) -> Tensor:
     return Permute.apply(input, dims=order)
 
 
-@method("transpose", "swapaxes")
+@method()
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Dimensions ``dim0`` and ``dim1`` swapped."""
     n = input.ndim
@@ -155,7 +223,16 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return Permute.apply(input, dims=tuple(dims))
 
 
-swapaxes = transpose
+@method()
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``transpose(input, axis0, axis1)`` (NumPy's name)."""
+    return transpose(input, axis0, axis1)
+
+
+@method()
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose(input, dim0, dim1)``."""
+    return transpose(input, dim0, dim1)
 
 
 @method()
@@ -228,6 +305,187 @@ def expand(input: Tensor, *sizes: ShapeLike) -> Tensor:
             raise RuntimeError(f"expand: invalid size {s} in {list(new)}")
     shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(new))
     return broadcast_to(input, shape)
+
+
+@method()
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.view(other.shape)``."""
+    return reshape(input, other.shape)
+
+
+@method()
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.reshape(other.shape)``."""
+    return reshape(input, other.shape)
+
+
+@method()
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-d tensor."""
+    return reshape(input, -1)
+
+
+@method()
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dimension ``dim`` split into dimensions of ``sizes`` (one of them may be -1)."""
+    dims = norm_dims(dim, input.ndim)
+    d = dims[0] if dims else 0  # a 0-d input counts as one element
+    new = _shape_args((sizes,)) if not isinstance(sizes, builtins.int) else (sizes,)
+    if not new:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = input.shape[d] if input.ndim else 1
+    known = builtins.int(np.prod([k for k in new if k != -1]))
+    if new.count(-1) > 1 or (known != n if -1 not in new else (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten: Provided sizes {list(new)} don't multiply up to the size "
+                           f"of dim {dim} ({n}) in the input tensor")
+    new = tuple(n // known if k == -1 else k for k in new)
+    return reshape(input, input.shape[:d] + new + input.shape[d + 1:])
+
+
+def _dims_arg(dims: int | Sequence[int], ndim: int, what: str) -> list[int]:
+    given = (dims,) if isinstance(dims, (builtins.int, np.integer)) else tuple(dims)
+    out = norm_dims_list(_shape_args(given), ndim)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(given)})")
+    return out
+
+
+@method()
+def movedim(input: Tensor, source: int | Sequence[int],
+            destination: int | Sequence[int]) -> Tensor:
+    """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
+    n = input.ndim
+    src, dst = _dims_arg(source, n, "source"), _dims_arg(destination, n, "destination")
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) "
+                           f"should contain the same number of dims as destination ({dst} dims)")
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, dims=tuple(order)) if order != list(range(n)) else input
+
+
+@method()
+def moveaxis(input: Tensor, source: int | Sequence[int],
+             destination: int | Sequence[int]) -> Tensor:
+    """``movedim`` (NumPy's name)."""
+    return movedim(input, source, destination)
+
+
+@method()
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """``input.expand(other.shape)``."""
+    return broadcast_to(input, other.shape)
+
+
+def broadcast_shapes(*shapes: ShapeLike) -> tuple[int, ...]:
+    """The shape that tensors of ``shapes`` broadcast to (a RuntimeError if they do not)."""
+    norm = [(s,) if isinstance(s, builtins.int) else tuple(s) for s in shapes]
+    out: list[int] = []
+    for i in range(1, builtins.max((len(s) for s in norm), default=0) + 1):
+        sizes = [s[-i] for s in norm if len(s) >= i and s[-i] != 1]
+        if builtins.any(k != sizes[0] for k in sizes):
+            b = next(k for k in sizes if k != sizes[0])
+            n = builtins.max(len(s) for s in norm)
+            raise RuntimeError(f"The size of tensor a ({sizes[0]}) must match the size of "
+                               f"tensor b ({b}) at non-singleton dimension {n - i}")
+        out.insert(0, sizes[0] if sizes else 1)
+    return tuple(out)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors broadcast to their common shape (views; gradients are summed back)."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t if t.shape == shape else Expand.apply(t, shape=shape) for t in tensors)
+
+
+def _index_int(value: Any, what: str) -> int:
+    if isinstance(value, builtins.bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{what} must be an integer, got {value!r} ({type(value).__name__})")
+    return builtins.int(value.__index__())
+
+
+@method()
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
+    """The view of ``length`` elements from ``start`` (negative: from the end) along ``dim``."""
+    d = norm_dims(dim, input.ndim)[0]
+    n = input.shape[d]
+    s, length = _index_int(start, "narrow(): start"), _index_int(length, "narrow(): length")
+    if not -n <= s <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{s})")
+    s %= builtins.max(n, 1)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if s + length > n:
+        raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({n}).")
+    return Index.apply(input, key=(slice(None),) * d + (slice(s, s + length),))
+
+
+@method()
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view at position ``index`` along ``dim``, that dimension removed."""
+    if not input.ndim:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = norm_dims(dim, input.ndim)[0]
+    i, n = _index_int(index, "select(): index"), input.shape[d]
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")
+    return Index.apply(input, key=(slice(None),) * d + (i,))
+
+
+def _diag_dims(ndim: int, dim1: int, dim2: int) -> tuple[int, int]:
+    a, b = norm_dims_list((dim1, dim2), ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return a, b
+
+
+@method()
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The view of the diagonal of the (dim1, dim2) planes (``offset`` > 0: above it), as the
+    last dimension."""
+    a, b = _diag_dims(input.ndim, dim1, dim2)
+    return Diagonal.apply(input, offset=offset, dim1=a, dim2=b)
+
+
+@method()
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """A copy of input with ``src`` written on the diagonal ``diagonal(input, offset, dim1,
+    dim2)`` names."""
+    a, b = _diag_dims(input.ndim, dim1, dim2)
+    _dev.same_device_or_raise(input._data, src._data)
+    want = np.diagonal(np.broadcast_to(np.zeros((), bool), input.shape), offset, a, b).shape
+    if src.shape != want:
+        raise RuntimeError(f"diagonal_scatter(): expected src to have a size equal to the slice "
+                           f"of self. src size = {list(src.shape)}, slice size = {list(want)}")
+    return DiagonalScatter.apply(input, src, offset=offset, dim1=a, dim2=b)
+
+
+@method()
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices (in dimensions ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is
+    input's last dimension; zeros elsewhere."""
+    a, b = _diag_dims(input.ndim + 1, dim1, dim2)
+    n = input.shape[-1] + builtins.abs(offset)
+    shape = list(input.shape[:-1])
+    for d in sorted((a, b)):
+        shape.insert(d, n)
+    zeros = _dev.array_module(input._data).zeros(tuple(shape), input._data.dtype)
+    return DiagonalScatter.apply(zeros, input, offset=offset, dim1=a, dim2=b)
+
+
+@method()
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-d input as the ``diagonal`` of a square matrix; a 2-d input's ``diagonal`` as a
+    1-d tensor (a copy)."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return clone(Diagonal.apply(input, offset=diagonal, dim1=0, dim2=1))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
 def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:

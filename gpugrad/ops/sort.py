@@ -213,6 +213,7 @@ class MedianAll(Op):
     (or by the NaNs when it is NaN), as PyTorch's."""
 
     ignore_nan = False
+    nondiff = ("share",)
 
     def forward(self, x):
         xp = self.xp

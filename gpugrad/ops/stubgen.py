@@ -39,6 +39,7 @@ from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOr
 from .ops.reduce import AminmaxResult, MaxResult
 from .ops.scan import CummaxResult
 from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
+from .random import Generator
 from .tensor import Tensor
 
 __all__ = ["TensorOps"]

@@ -86,7 +86,7 @@ def no_sync_grads(ddp, net, rank: int, device: str) -> list[np.ndarray]:
             F.cross_entropy(ddp(xb), yb).backward()
     xb, yb = last
     F.cross_entropy(ddp(xb), yb).backward()
-    return [p.grad.numpy() for p in net.parameters()]
+    return [p.grad.cpu().numpy().copy() for p in net.parameters()]
 
 
 class TwoHeads(gg.nn.Module):
@@ -112,7 +112,8 @@ def two_heads_grads(run, net, rank: int, device: str, use_b: bool, penalty: floa
     if penalty:
         loss = loss + penalty * 0.5 * sum((p * p).sum() for p in net.parameters())
     loss.backward()
-    return [np.zeros(p.shape) if p.grad is None else p.grad.numpy() for p in net.parameters()]
+    return [np.zeros(p.shape) if p.grad is None else p.grad.cpu().numpy().copy()
+            for p in net.parameters()]
 
 
 def main() -> None:
@@ -134,13 +135,13 @@ def main() -> None:
         for label, wrap in (("ddp", small_buckets), ("alone", None)):
             net = train(opt_name, world, rank, a.device, wrap)
             for i, p in enumerate(net.parameters()):
-                out[f"{opt_name}_{label}_{i}"] = p.numpy()
+                out[f"{opt_name}_{label}_{i}"] = p.detach().cpu().numpy()
     net = model(100 + rank, a.device)
     ddp = DistributedDataParallel(net)
     for i, g in enumerate(no_sync_grads(ddp, net, rank, a.device)):
         out[f"nosync_{i}"] = g
     for i, p in enumerate(net.parameters()):
-        out[f"nosync_param_{i}"] = p.numpy()
+        out[f"nosync_param_{i}"] = p.detach().cpu().numpy()
     gg.manual_seed(100 + rank)
     net = TwoHeads().to(a.device)
     strict = DistributedDataParallel(net)
@@ -155,7 +156,7 @@ def main() -> None:
     for i, g in enumerate(two_heads_grads(lenient, net, rank, a.device, use_b=rank == 1)):
         out[f"unused_{i}"] = g  # head b used on rank 1 only
     for i, p in enumerate(net.parameters()):
-        out[f"two_heads_param_{i}"] = p.numpy()
+        out[f"two_heads_param_{i}"] = p.detach().cpu().numpy()
     np.savez(Path(a.out) / f"rank{rank}.npz", **out)
     dist.destroy_process_group()
 

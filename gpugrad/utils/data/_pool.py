@@ -124,7 +124,7 @@ def _unpack(data: Any, pin: bool) -> Any:
         if isinstance(x, _Packed):
             return gpugrad.from_numpy(_pinned_copy(x.array) if pin else x.array)
         if pin and isinstance(x, Tensor) and x.device.type == "cpu":
-            return gpugrad.from_numpy(_pinned_copy(np.asarray(x)))
+            return gpugrad.from_numpy(_pinned_copy(x.detach().numpy()))
         return x
 
     return map_leaves(data, leaf)

@@ -150,7 +150,7 @@ def pack(data: Any, forked: bool) -> Any:
                     + (". Under the 'fork' start method CUDA cannot be used in a worker at all;"
                        " pass multiprocessing_context='spawn' if the dataset needs it"
                        if forked else ""))
-            return _Packed(np.asarray(x))
+            return _Packed(x.detach().numpy())
         return x
 
     return map_leaves(data, leaf)

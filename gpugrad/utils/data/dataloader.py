@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
 
+from ...random import Generator
 from ._fetch import Fetcher
 from ._pool import _JOIN_TIMEOUT, _pin_batch, _pinning_available, _unpack, _WorkerPool
 from ._worker import ExceptionWrapper, _Exhausted
@@ -88,7 +89,8 @@ class DataLoader(Generic[T_co]):
         worker_init_fn: called with the worker id in each worker, after seeding.
         multiprocessing_context: a start method name or a ``multiprocessing`` context.
         generator: draws the shuffle order and the workers' base seed: a
-            ``numpy.random.Generator`` or an object with NumPy's ``integers``/``permutation``.
+            ``gpugrad.Generator``, a ``numpy.random.Generator`` or an object with NumPy's
+            ``integers``/``permutation``.
         prefetch_factor: batches requested ahead per worker (default 2 with workers).
         persistent_workers: keep the workers alive between epochs.
         pin_memory_device: accepted for compatibility; pinning targets CUDA.
@@ -104,7 +106,7 @@ class DataLoader(Generic[T_co]):
     pin_memory: bool
     timeout: float
     worker_init_fn: Callable[[int], None] | None
-    generator: GeneratorLike | None
+    generator: GeneratorLike | Generator | None
     prefetch_factor: int | None
     persistent_workers: bool
     pin_memory_device: str
@@ -117,8 +119,9 @@ class DataLoader(Generic[T_co]):
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
                  worker_init_fn: Callable[[int], None] | None = None,
                  multiprocessing_context: str | BaseContext | None = None,
-                 generator: GeneratorLike | None = None, *, prefetch_factor: int | None = None,
-                 persistent_workers: bool = False, pin_memory_device: str = "") -> None:
+                 generator: GeneratorLike | Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "") -> None:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
                              "disable multiprocessing.")
@@ -239,7 +242,7 @@ class DataLoader(Generic[T_co]):
 # Iterators
 
 
-def _base_seed(generator: GeneratorLike | None) -> int:
+def _base_seed(generator: GeneratorLike | Generator | None) -> int:
     """The workers' base seed, from ``generator`` or gpugrad's global generator."""
     return int(_rng(generator).integers(0, 2**62)) if generator is not None else _global_seed()
 

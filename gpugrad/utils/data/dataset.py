@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from ... import Tensor
+from ...random import Generator
 from .sampler import GeneratorLike, _permutation
 
 T_co = TypeVar("T_co", covariant=True)
@@ -185,15 +186,16 @@ class Subset(Dataset[T_co]):
 
 
 def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
-                 generator: GeneratorLike | None = None) -> list[Subset[T]]:
+                 generator: GeneratorLike | Generator | None = None) -> list[Subset[T]]:
     """Split ``dataset`` at random into non-overlapping :class:`Subset`\\ s.
 
     Args:
         lengths: the sizes of the splits, summing to ``len(dataset)``; or fractions summing to
             1, turned into ``floor(len * f)`` items each, with the remainder dealt one item at a
             time round-robin from the first split.
-        generator: draws the permutation (a ``numpy.random.Generator`` or any object with
-            NumPy's ``permutation``); default: gpugrad's global generator (``manual_seed``).
+        generator: draws the permutation (a ``gpugrad.Generator``, a
+            ``numpy.random.Generator`` or any object with NumPy's ``permutation``); default:
+            gpugrad's global generator (``manual_seed``).
     """
     n = len(dataset)  # type: ignore[arg-type]
     lengths = list(lengths)

@@ -1,9 +1,9 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset.
 
-Random samplers take ``generator=``: a ``numpy.random.Generator`` or any object with NumPy's
-``integers(low, high, size)`` and ``permutation(n)`` (a legacy ``numpy.random.RandomState``
-works too). Without one they draw from gpugrad's global generator, so ``gpugrad.manual_seed``
-makes a run reproducible.
+Random samplers take ``generator=``: a ``gpugrad.Generator`` (as in PyTorch), a
+``numpy.random.Generator``, or any object with NumPy's ``integers(low, high, size)`` and
+``permutation(n)`` (a legacy ``numpy.random.RandomState`` works too). Without one they draw from
+gpugrad's global generator, so ``gpugrad.manual_seed`` makes a run reproducible.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+
+from ...random import Generator
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -28,6 +30,26 @@ class GeneratorLike(Protocol):
     def integers(self, low: int, high: int, size: Any = ...) -> Any: ...
 
     def permutation(self, x: int) -> Any: ...
+
+
+class _TorchGenerator:
+    """A ``gpugrad.Generator`` seen through the Generator methods used here (drawn on its
+    device, returned on the host)."""
+
+    def __init__(self, generator: Any) -> None:
+        self._g = generator
+
+    def integers(self, low: int, high: int, size: Any = None) -> Any:
+        import gpugrad
+
+        shape = () if size is None else (size,) if isinstance(size, int) else tuple(size)
+        out = gpugrad.randint(low, high, shape, generator=self._g, device=self._g.device)
+        return out.numpy() if size is not None else int(out.item())
+
+    def permutation(self, x: int) -> Any:
+        import gpugrad
+
+        return gpugrad.randperm(x, generator=self._g, device=self._g.device).numpy()
 
 
 class _LegacyState:
@@ -48,10 +70,13 @@ def _check_generator(generator: Any) -> GeneratorLike | None:
         return None
     if isinstance(generator, np.random.RandomState):
         return _LegacyState(generator)
+    if isinstance(generator, Generator):
+        return _TorchGenerator(generator)
     if not (callable(getattr(generator, "integers", None))
             and callable(getattr(generator, "permutation", None))):
-        raise TypeError("generator must be a numpy.random.Generator or have NumPy's "
-                        f"integers() and permutation() methods, got {type(generator).__name__}")
+        raise TypeError("generator must be a gpugrad.Generator, a numpy.random.Generator or "
+                        "have NumPy's integers() and permutation() methods, got "
+                        f"{type(generator).__name__}")
     return generator  # type: ignore[no-any-return]
 
 
@@ -62,13 +87,13 @@ def _global_seed() -> int:
     return int(gpugrad.randint(0, 2**62, (1,)).item())
 
 
-def _rng(generator: GeneratorLike | None) -> GeneratorLike:
+def _rng(generator: GeneratorLike | Generator | None) -> GeneratorLike:
     """``generator``, or a NumPy generator seeded from gpugrad's global generator."""
     g = _check_generator(generator)
     return g if g is not None else np.random.default_rng(_global_seed())
 
 
-def _permutation(n: int, generator: GeneratorLike | None) -> np.ndarray:
+def _permutation(n: int, generator: GeneratorLike | Generator | None) -> np.ndarray:
     """A permutation of ``range(n)`` as int64, from ``generator`` or the global generator."""
     g = _check_generator(generator)
     if g is None:
@@ -124,11 +149,11 @@ class RandomSampler(Sampler[int]):
 
     data_source: Sized
     replacement: bool
-    generator: GeneratorLike | None
+    generator: GeneratorLike | Generator | None
 
     def __init__(self, data_source: Sized, replacement: bool = False,
                  num_samples: int | None = None,
-                 generator: GeneratorLike | None = None) -> None:
+                 generator: GeneratorLike | Generator | None = None) -> None:
         if not isinstance(replacement, bool):
             raise TypeError("replacement should be a boolean value, but got "
                             f"replacement={replacement}")
@@ -163,9 +188,10 @@ class SubsetRandomSampler(Sampler[int]):
     """The given ``indices`` in a random order, without replacement."""
 
     indices: Sequence[int]
-    generator: GeneratorLike | None
+    generator: GeneratorLike | Generator | None
 
-    def __init__(self, indices: Sequence[int], generator: GeneratorLike | None = None) -> None:
+    def __init__(self, indices: Sequence[int],
+                 generator: GeneratorLike | Generator | None = None) -> None:
         _check_generator(generator)
         self.indices, self.generator = indices, generator
 
@@ -186,17 +212,19 @@ class WeightedRandomSampler(Sampler[int]):
     weights: np.ndarray
     num_samples: int
     replacement: bool
-    generator: GeneratorLike | None
+    generator: GeneratorLike | Generator | None
 
     def __init__(self, weights: Sequence[float] | Any, num_samples: int,
-                 replacement: bool = True, generator: GeneratorLike | None = None) -> None:
+                 replacement: bool = True,
+                 generator: GeneratorLike | Generator | None = None) -> None:
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
             raise ValueError(f"num_samples should be a positive integer value, but got "
                              f"num_samples={num_samples}")
         if not isinstance(replacement, bool):
             raise ValueError(f"replacement should be a boolean value, but got "
                              f"replacement={replacement}")
-        w = np.array(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
+        w = np.array(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights,
+                     dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
                              f"{tuple(w.shape)}")
