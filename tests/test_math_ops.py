@@ -618,7 +618,7 @@ def test_unique(device):
 
 def test_matmul_family_errors(device):
     def t(*shape, dtype=gg.float32):
-        return gg.ones(*shape, dtype=dtype, device=device)
+        return gg.ones(shape, dtype=dtype, device=device)
 
     d = gg.float64
     cases = [
@@ -695,7 +695,7 @@ def test_matmul_family_values(device):
 
 def test_einsum_parsing_and_errors(device):
     def t(*shape, dtype=gg.float32):
-        return gg.ones(*shape, dtype=dtype, device=device)
+        return gg.ones(shape, dtype=dtype, device=device)
 
     assert gg.einsum("ij,jk", t(2, 3), t(1, 4)).shape == (2, 4)  # size 1 broadcasts
     assert gg.einsum("bij,bjk->bik", t(2, 2, 3), t(1, 3, 4)).shape == (2, 2, 4)
@@ -812,7 +812,7 @@ def test_linear_dtype_errors_as_pytorch(device):
     d = gg.float64
 
     def t(*shape, dtype=gg.float32):
-        return gg.ones(*shape, dtype=dtype, device=device)
+        return gg.ones(shape, dtype=dtype, device=device)
 
     cases = [
         (lambda: F.linear(t(2, 3, dtype=d), t(4, 3)),
@@ -852,3 +852,17 @@ def test_singular_value_second_derivatives(device):
     gg.autograd.grad(g.sum(), x, retain_graph=True)  # second derivatives: available
     with pytest.raises(NotImplementedError, match="third derivatives of singular values"):
         gg.autograd.grad(g.sum(), x, create_graph=True)  # a graph of them: not
+
+
+def test_result_dtype_agrees_with_result_type(device):
+    from gpugrad.ops.arith import result_dtype
+
+    def t(dtype, shape=(2,)):
+        return gg.ones(shape, dtype=dtype, device=device)
+
+    dtypes = (gg.bool, gg.int32, gg.int64, gg.float16, gg.float32, gg.float64)
+    operands = [t(d) for d in dtypes] + [t(d, ()) for d in dtypes] + [True, 2, 2.5]
+    for a in operands:
+        for b in operands:
+            if isinstance(a, gg.Tensor) or isinstance(b, gg.Tensor):
+                assert result_dtype(a, b) == gg.result_type(a, b).np, (a, b)

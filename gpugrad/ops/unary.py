@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -533,6 +534,8 @@ def inplace(input: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any)
         out = Cast.apply(out, dtype=target)
     input._data, input._grad_fn = out._data, out._grad_fn
     input._requires_grad, input._version = True, out._version
+    if out._grad_fn.retain is not None:  # retain_grad() asked on the result: it is input now
+        out._grad_fn.retain = weakref.ref(input)
     return input
 
 
