@@ -48,6 +48,7 @@ from .ops.arith import *
 from .ops.arrange import *
 from .ops.compare import *
 from .ops.convert import *
+from .ops.einsum import *
 from .ops.convert import channels_last as channels_last
 from .ops.convert import contiguous_format as contiguous_format
 from .ops.convert import preserve_format as preserve_format
@@ -55,11 +56,15 @@ from .ops.indexing import *
 from .ops.linalg import *
 from .ops.nn import *
 from .ops.reduce import *
+from .ops.scan import *
 from .ops.scatter import *
 from .ops.shape import *
+from .ops.sort import *
+from .ops.trig import *
 from .ops.unary import *
 from . import nn as nn
 from . import optim as optim
+from . import linalg as linalg
 from .serialization import load as load
 from .serialization import save as save
 from .value import Value as Value

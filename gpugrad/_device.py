@@ -359,6 +359,15 @@ def erf(x, out=None):
     return _erf(x) if out is None else _erf(x, out=out)
 
 
+def erfc(x):
+    """The complementary error function ``1 - erf(x)`` (accurate where erf is near 1)."""
+    if isinstance(x, np.ndarray):
+        from scipy.special import erfc as _erfc
+    else:
+        from cupyx.scipy.special import erfc as _erfc
+    return _erfc(x)
+
+
 # ---------------------------------------------------------------------------------------------
 # Random numbers. A RandomEngine is the state behind one ``gpugrad.Generator``: on the CPU a NumPy
 # Generator (PCG64, its state read and restored exactly); on CUDA a CuPy RandomState (Philox) that

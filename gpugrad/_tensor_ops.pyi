@@ -5,7 +5,9 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
-from .ops.reduce import MaxResult
+from .ops.reduce import AminmaxResult, MaxResult
+from .ops.scan import CummaxResult
+from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
 from .random import Generator
 from .tensor import Tensor
 
@@ -31,6 +33,12 @@ class TensorOps:
         """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
         ...
 
+    def __floordiv__(self, other: TensorOrNumber) -> Tensor:
+        """``floor(input / other)``, elementwise (Python's ``//``); integer tensors stay integer.
+        Not differentiable (as in PyTorch): the result is outside the graph.
+        """
+        ...
+
     def __ge__(self, other: TensorOrNumber) -> Tensor:
         """``input >= other``, elementwise, as a bool tensor."""
         ...
@@ -47,6 +55,14 @@ class TensorOps:
 
     def __iadd__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input += alpha * other``."""
+        ...
+
+    def __ifloordiv__(self, other: TensorOrNumber) -> Tensor:
+        """``floor_divide`` in place: its result written into ``input``."""
+        ...
+
+    def __imod__(self, other: TensorOrNumber) -> Tensor:
+        """``remainder`` in place: its result written into ``input``."""
         ...
 
     def __imul__(self, other: TensorOrNumber) -> Tensor:
@@ -70,7 +86,15 @@ class TensorOps:
         ...
 
     def __matmul__(self, other: Tensor) -> Tensor:
-        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
+        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions.
+        Both operands must have one dtype (PyTorch does not promote here).
+        """
+        ...
+
+    def __mod__(self, other: TensorOrNumber) -> Tensor:
+        """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
+        (``input`` may be a number; integer division by zero raises).
+        """
         ...
 
     def __mul__(self, other: TensorOrNumber) -> Tensor:
@@ -97,8 +121,16 @@ class TensorOps:
         """``input + other``."""
         ...
 
+    def __rfloordiv__(self, other: TensorOrNumber) -> Tensor:
+        """``other // input``."""
+        ...
+
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``other @ input``."""
+        ...
+
+    def __rmod__(self, other: TensorOrNumber) -> Tensor:
+        """``other % input``."""
         ...
 
     def __rmul__(self, other: TensorOrNumber) -> Tensor:
@@ -138,8 +170,32 @@ class TensorOps:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
         ...
 
+    def abs_(self) -> Tensor:
+        """``abs`` in place: its result written into ``input``."""
+        ...
+
     def absolute(self) -> Tensor:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
+        ...
+
+    def absolute_(self) -> Tensor:
+        """``abs`` in place: its result written into ``input``."""
+        ...
+
+    def acos(self) -> Tensor:
+        """Arccosine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def acos_(self) -> Tensor:
+        """``acos`` in place: its result written into ``input``."""
+        ...
+
+    def acosh(self) -> Tensor:
+        """Inverse hyperbolic cosine, elementwise (NaN below 1)."""
+        ...
+
+    def acosh_(self) -> Tensor:
+        """``acosh`` in place: its result written into ``input``."""
         ...
 
     def add(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -150,33 +206,169 @@ class TensorOps:
         """In place: ``input += alpha * other``."""
         ...
 
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * (mat1 @ mat2)`` for matrices; ``input`` broadcasts (ignored
+        when ``beta`` is 0).
+        """
+        ...
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts (ignored when ``beta`` is
+        0).
+        """
+        ...
+
+    def all(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Whether every element over ``dim`` (all by default) is nonzero, as a bool tensor."""
+        ...
+
     def allclose(self, other: TensorOrNumber, rtol: builtins.float = ..., atol: builtins.float = ..., equal_nan: builtins.bool = ...) -> builtins.bool:
         """True when every element is close (``isclose``); shapes must broadcast."""
         ...
 
-    def amax(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def amax(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Maximum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
         ...
 
-    def amin(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def amin(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Minimum over ``dim`` (all dimensions by default); ties share the gradient evenly."""
         ...
 
-    def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def aminmax(self, *, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> AminmaxResult:
+        """``(min, max)`` over ``dim`` (all elements by default), as ``amin`` and ``amax``."""
+        ...
+
+    def any(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Whether any element over ``dim`` (all by default) is nonzero, as a bool tensor."""
+        ...
+
+    def arccos(self) -> Tensor:
+        """Arccosine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def arccos_(self) -> Tensor:
+        """``acos`` in place: its result written into ``input``."""
+        ...
+
+    def arccosh(self) -> Tensor:
+        """Inverse hyperbolic cosine, elementwise (NaN below 1)."""
+        ...
+
+    def arccosh_(self) -> Tensor:
+        """``acosh`` in place: its result written into ``input``."""
+        ...
+
+    def arcsin(self) -> Tensor:
+        """Arcsine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def arcsin_(self) -> Tensor:
+        """``asin`` in place: its result written into ``input``."""
+        ...
+
+    def arcsinh(self) -> Tensor:
+        """Inverse hyperbolic sine, elementwise."""
+        ...
+
+    def arcsinh_(self) -> Tensor:
+        """``asinh`` in place: its result written into ``input``."""
+        ...
+
+    def arctan(self) -> Tensor:
+        """Arctangent, elementwise."""
+        ...
+
+    def arctan2(self, other: Tensor) -> Tensor:
+        """The angle of the point ``(other, input)`` in radians, in ``[-pi, pi]``, elementwise."""
+        ...
+
+    def arctan2_(self, other: Tensor) -> Tensor:
+        """``atan2`` in place: its result written into ``input``."""
+        ...
+
+    def arctan_(self) -> Tensor:
+        """``atan`` in place: its result written into ``input``."""
+        ...
+
+    def arctanh(self) -> Tensor:
+        """Inverse hyperbolic tangent, elementwise (``±inf`` at ±1, NaN beyond)."""
+        ...
+
+    def arctanh_(self) -> Tensor:
+        """``atanh`` in place: its result written into ``input``."""
+        ...
+
+    def argmax(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Indices of the maximum over ``dim`` (of the flattened tensor by default)."""
         ...
 
-    def argmin(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ...) -> Tensor:
+    def argmin(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Indices of the minimum over ``dim`` (of the flattened tensor by default)."""
+        ...
+
+    def argsort(self, dim: builtins.int = ..., descending: builtins.bool = ..., *, stable: builtins.bool = ..., axis: builtins.int | None = ...) -> Tensor:
+        """The indices that sort ``input`` along ``dim`` (as ``sort``'s indices)."""
         ...
 
     def argwhere(self) -> Tensor:
         """The indices of the nonzero elements, shape (count, ndim): ``nonzero(input)``."""
         ...
 
+    def asin(self) -> Tensor:
+        """Arcsine, elementwise (NaN outside [-1, 1])."""
+        ...
+
+    def asin_(self) -> Tensor:
+        """``asin`` in place: its result written into ``input``."""
+        ...
+
+    def asinh(self) -> Tensor:
+        """Inverse hyperbolic sine, elementwise."""
+        ...
+
+    def asinh_(self) -> Tensor:
+        """``asinh`` in place: its result written into ``input``."""
+        ...
+
+    def atan(self) -> Tensor:
+        """Arctangent, elementwise."""
+        ...
+
+    def atan2(self, other: Tensor) -> Tensor:
+        """The angle of the point ``(other, input)`` in radians, in ``[-pi, pi]``, elementwise."""
+        ...
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        """``atan2`` in place: its result written into ``input``."""
+        ...
+
+    def atan_(self) -> Tensor:
+        """``atan`` in place: its result written into ``input``."""
+        ...
+
+    def atanh(self) -> Tensor:
+        """Inverse hyperbolic tangent, elementwise (``±inf`` at ±1, NaN beyond)."""
+        ...
+
+    def atanh_(self) -> Tensor:
+        """``atanh`` in place: its result written into ``input``."""
+        ...
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
+        """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts (ignored when
+        ``beta`` is 0).
+        """
+        ...
+
     def bernoulli_(self, p: builtins.float | Tensor = ..., *, generator: Any = ...) -> Tensor:
         """Fill with 1 (probability ``p``, a number or a tensor broadcast to this one) or 0, in
         place; any dtype.
+        """
+        ...
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors (3-d only, no
+        broadcasting).
         """
         ...
 
@@ -188,18 +380,36 @@ class TensorOps:
         """The tensor broadcast to ``size`` (a view; the gradient is summed back)."""
         ...
 
+    def ceil(self) -> Tensor:
+        """The smallest integer not below each element (the dtype is kept; gradient zero)."""
+        ...
+
+    def ceil_(self) -> Tensor:
+        """``ceil`` in place: its result written into ``input``."""
+        ...
+
     def chunk(self, chunks: builtins.int, dim: builtins.int = ...) -> tuple[Tensor, ...]:
         """At most ``chunks`` views along ``dim``, each ``ceil(size / chunks)`` long (the last
         maybe shorter).
         """
         ...
 
-    def clamp(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
-        """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+    def clamp(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
+        result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
+        tensor bound where it is the result.
+        """
         ...
 
-    def clip(self, min: Number | None = ..., max: Number | None = ...) -> Tensor:
-        """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+    def clip(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
+        result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
+        tensor bound where it is the result.
+        """
+        ...
+
+    def clip_(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
+        """``clamp`` in place: its result written into ``input``."""
         ...
 
     def clone(self, *, memory_format: Any = ...) -> Tensor:
@@ -218,6 +428,22 @@ class TensorOps:
         """Cosine, elementwise (radians)."""
         ...
 
+    def cos_(self) -> Tensor:
+        """``cos`` in place: its result written into ``input``."""
+        ...
+
+    def cosh(self) -> Tensor:
+        """Hyperbolic cosine, elementwise."""
+        ...
+
+    def cosh_(self) -> Tensor:
+        """``cosh`` in place: its result written into ``input``."""
+        ...
+
+    def count_nonzero(self, dim: DimLike = ..., *, axis: DimLike = ...) -> Tensor:
+        """The number of nonzero elements over ``dim`` (all by default), as int64."""
+        ...
+
     def cpu(self) -> Tensor:
         """The tensor on the CPU (itself if already there)."""
         ...
@@ -226,6 +452,26 @@ class TensorOps:
         """The tensor on a CUDA device (the current one by default, or ``device``: an index or
         a ``"cuda:N"`` name).
         """
+        ...
+
+    def cummax(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CummaxResult:
+        """``(values, indices)``: the running maximum along ``dim`` and where it was taken (the
+        latest of equal values; NaN counts as the largest). The gradient goes to those indices.
+        """
+        ...
+
+    def cummin(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CummaxResult:
+        """``(values, indices)``: the running minimum along ``dim`` (as ``cummax``)."""
+        ...
+
+    def cumprod(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """Running product along ``dim``; integer and bool tensors give int64. The gradient is
+        exact where elements are zero.
+        """
+        ...
+
+    def cumsum(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """Running sum along ``dim``; integer and bool tensors give int64."""
         ...
 
     def diag(self, diagonal: builtins.int = ...) -> Tensor:
@@ -262,6 +508,10 @@ class TensorOps:
         """In place: ``input /= other``."""
         ...
 
+    def dot(self, tensor: Tensor) -> Tensor:
+        """The dot product of two 1-d tensors."""
+        ...
+
     def double(self, memory_format: Any = ...) -> Tensor:
         """The tensor as float64 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
@@ -274,8 +524,36 @@ class TensorOps:
         """True when both tensors have the same shape and the same elements."""
         ...
 
+    def erf(self) -> Tensor:
+        """The error function ``2/sqrt(pi) * integral of exp(-t^2) from 0 to input``, elementwise."""
+        ...
+
+    def erf_(self) -> Tensor:
+        """``erf`` in place: its result written into ``input``."""
+        ...
+
+    def erfc(self) -> Tensor:
+        """The complementary error function ``1 - erf(input)``, elementwise."""
+        ...
+
+    def erfc_(self) -> Tensor:
+        """``erfc`` in place: its result written into ``input``."""
+        ...
+
     def exp(self) -> Tensor:
         """``e ** input``, elementwise."""
+        ...
+
+    def exp2(self) -> Tensor:
+        """``2 ** input``, elementwise."""
+        ...
+
+    def exp2_(self) -> Tensor:
+        """``exp2`` in place: its result written into ``input``."""
+        ...
+
+    def exp_(self) -> Tensor:
+        """``exp`` in place: its result written into ``input``."""
         ...
 
     def expand(self, *sizes: ShapeLike) -> Tensor:
@@ -290,8 +568,20 @@ class TensorOps:
         """``exp(input) - 1``, elementwise, accurate where ``input`` is small."""
         ...
 
+    def expm1_(self) -> Tensor:
+        """``expm1`` in place: its result written into ``input``."""
+        ...
+
     def exponential_(self, lambd: builtins.float = ..., *, generator: Any = ...) -> Tensor:
         """Fill with samples of the exponential distribution of rate ``lambd``, in place."""
+        ...
+
+    def fix(self) -> Tensor:
+        """Each element rounded toward zero (the dtype is kept; gradient zero)."""
+        ...
+
+    def fix_(self) -> Tensor:
+        """``trunc`` in place: its result written into ``input``."""
         ...
 
     def flatten(self, start_dim: builtins.int = ..., end_dim: builtins.int = ...) -> Tensor:
@@ -314,6 +604,42 @@ class TensorOps:
         """The tensor as float32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
+    def floor(self) -> Tensor:
+        """The largest integer not above each element (the dtype is kept; gradient zero)."""
+        ...
+
+    def floor_(self) -> Tensor:
+        """``floor`` in place: its result written into ``input``."""
+        ...
+
+    def floor_divide(self, other: TensorOrNumber) -> Tensor:
+        """``floor(input / other)``, elementwise (Python's ``//``); integer tensors stay integer.
+        Not differentiable (as in PyTorch): the result is outside the graph.
+        """
+        ...
+
+    def floor_divide_(self, other: TensorOrNumber) -> Tensor:
+        """``floor_divide`` in place: its result written into ``input``."""
+        ...
+
+    def fmod(self, other: TensorOrNumber) -> Tensor:
+        """C's remainder ``input - trunc(input / other) * other``: it has the sign of ``input``
+        (integer division by zero raises).
+        """
+        ...
+
+    def fmod_(self, other: TensorOrNumber) -> Tensor:
+        """``fmod`` in place: its result written into ``input``."""
+        ...
+
+    def frac(self) -> Tensor:
+        """The fractional part ``input - trunc(input)``, with the sign of ``input``."""
+        ...
+
+    def frac_(self) -> Tensor:
+        """``frac`` in place: its result written into ``input``."""
+        ...
+
     def gather(self, dim: builtins.int, index: Tensor, *, sparse_grad: builtins.bool = ...) -> Tensor:
         """``out[i][j][k] = input[index[i][j][k]][j][k]`` for ``dim == 0`` (likewise for the
         other dimensions): index has input's number of dimensions and values in
@@ -323,6 +649,10 @@ class TensorOps:
 
     def ge(self, other: TensorOrNumber) -> Tensor:
         """``input >= other``, elementwise, as a bool tensor."""
+        ...
+
+    def ger(self, vec2: Tensor) -> Tensor:
+        """The outer product ``input[i] * vec2[j]`` of two 1-d tensors (dtypes promote)."""
         ...
 
     def greater(self, other: TensorOrNumber) -> Tensor:
@@ -339,6 +669,14 @@ class TensorOps:
 
     def half(self, memory_format: Any = ...) -> Tensor:
         """The tensor as float16 (itself if it already is); ``memory_format`` is accepted and ignored."""
+        ...
+
+    def hypot(self, other: Tensor) -> Tensor:
+        """``sqrt(input**2 + other**2)``, elementwise, without intermediate overflow."""
+        ...
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        """``hypot`` in place: its result written into ``input``."""
         ...
 
     def index_add(self, dim: builtins.int, index: Tensor, source: Tensor, *, alpha: Number = ...) -> Tensor:
@@ -387,6 +725,12 @@ class TensorOps:
         """
         ...
 
+    def inner(self, other: Tensor) -> Tensor:
+        """Sum of products over the last dimension of both: ``out[i..., j...] = sum_k
+        input[i..., k] * other[j..., k]`` (the dot product for 1-d; a 0-d operand scales).
+        """
+        ...
+
     def int(self, memory_format: Any = ...) -> Tensor:
         """The tensor as int32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
@@ -395,8 +739,46 @@ class TensorOps:
         """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
         ...
 
+    def isfinite(self) -> Tensor:
+        """Where ``input`` is neither NaN nor infinite, as a bool tensor (all True for integers)."""
+        ...
+
+    def isinf(self) -> Tensor:
+        """Where ``input`` is +inf or -inf, as a bool tensor."""
+        ...
+
+    def isnan(self) -> Tensor:
+        """Where ``input`` is NaN, as a bool tensor."""
+        ...
+
+    def isneginf(self) -> Tensor:
+        """Where ``input`` is -inf, as a bool tensor."""
+        ...
+
+    def isposinf(self) -> Tensor:
+        """Where ``input`` is +inf, as a bool tensor."""
+        ...
+
+    def isreal(self) -> Tensor:
+        """All True: gpugrad's tensors are real (PyTorch's test for a zero imaginary part)."""
+        ...
+
+    def kthvalue(self, k: builtins.int, dim: builtins.int = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> KthvalueResult:
+        """``(values, indices)`` of the ``k``-th smallest element (k from 1) along ``dim``."""
+        ...
+
     def le(self, other: TensorOrNumber) -> Tensor:
         """``input <= other``, elementwise, as a bool tensor."""
+        ...
+
+    def lerp(self, end: Tensor, weight: TensorOrNumber) -> Tensor:
+        """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or a
+        tensor (broadcasting), of ``input``'s floating dtype.
+        """
+        ...
+
+    def lerp_(self, end: Tensor, weight: TensorOrNumber) -> Tensor:
+        """``lerp`` in place: its result written into ``input``."""
         ...
 
     def less(self, other: TensorOrNumber) -> Tensor:
@@ -411,15 +793,51 @@ class TensorOps:
         """Natural logarithm, elementwise (``-inf`` at 0, NaN below)."""
         ...
 
+    def log10(self) -> Tensor:
+        """Base-10 logarithm, elementwise."""
+        ...
+
+    def log10_(self) -> Tensor:
+        """``log10`` in place: its result written into ``input``."""
+        ...
+
     def log1p(self) -> Tensor:
         """``log(1 + input)``, elementwise, accurate where ``input`` is small."""
+        ...
+
+    def log1p_(self) -> Tensor:
+        """``log1p`` in place: its result written into ``input``."""
+        ...
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm, elementwise."""
+        ...
+
+    def log2_(self) -> Tensor:
+        """``log2`` in place: its result written into ``input``."""
+        ...
+
+    def log_(self) -> Tensor:
+        """``log`` in place: its result written into ``input``."""
         ...
 
     def log_softmax(self, dim: builtins.int | None = ...) -> Tensor:
         """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
         ...
 
-    def logsumexp(self, dim: DimLike, keepdim: builtins.bool = ...) -> Tensor:
+    def logaddexp(self, other: Tensor) -> Tensor:
+        """``log(exp(input) + exp(other))``, elementwise, computed stably."""
+        ...
+
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        """``log2(2**input + 2**other)``, elementwise, computed stably."""
+        ...
+
+    def logcumsumexp(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> Tensor:
+        """``log(cumsum(exp(input), dim))``, computed stably (floating tensors)."""
+        ...
+
+    def logsumexp(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
 
@@ -458,13 +876,17 @@ class TensorOps:
         ...
 
     def matmul(self, other: Tensor) -> Tensor:
-        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions."""
+        """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions.
+        Both operands must have one dtype (PyTorch does not promote here).
+        """
         ...
 
     @overload
-    def max(self, dim: None = ..., keepdim: builtins.bool = ...) -> Tensor: ...
+    def max(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> Tensor: ...
     @overload
-    def max(self, dim: builtins.int, keepdim: builtins.bool = ...) -> MaxResult: ...
+    def max(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    @overload
+    def max(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MaxResult: ...
     @overload
     def max(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
@@ -474,20 +896,39 @@ class TensorOps:
         """
         ...
 
-    def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
-        """Mean over ``dim`` (all dimensions by default); floating tensors only."""
+    def mean(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Mean over ``dim`` (all dimensions by default); floating tensors only (or ``dtype=``)."""
+        ...
+
+    def median(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
+        """``median()``: the lower median of all elements (NaN if any is NaN);
+        ``median(dim)``: ``(values, indices)`` along ``dim`` (a slice with NaN gives its first
+        NaN).
+        """
         ...
 
     @overload
-    def min(self, dim: None = ..., keepdim: builtins.bool = ...) -> Tensor: ...
+    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> Tensor: ...
     @overload
-    def min(self, dim: builtins.int, keepdim: builtins.bool = ...) -> MaxResult: ...
+    def min(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    @overload
+    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MaxResult: ...
     @overload
     def min(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 
     def minimum(self, other: TensorOrNumber) -> Tensor:
         """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
         gradient evenly.
+        """
+        ...
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices (2-d only; ``matmul`` broadcasts)."""
+        ...
+
+    def mode(self, dim: builtins.int = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> ModeResult:
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest of equally
+        frequent ones) and the index of its last occurrence.
         """
         ...
 
@@ -499,12 +940,34 @@ class TensorOps:
         """Dimensions ``source`` moved to positions ``destination``; the others keep their order."""
         ...
 
+    def msort(self) -> Tensor:
+        """``input`` sorted along its first dimension (``sort(input, 0).values``)."""
+        ...
+
     def mul(self, other: TensorOrNumber) -> Tensor:
         """``input * other``, elementwise, broadcasting."""
         ...
 
     def mul_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input *= other``."""
+        ...
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """The product of a matrix and a vector."""
+        ...
+
+    def nan_to_num(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
+        """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (default: the largest
+        and lowest finite values of the dtype); the gradient flows where ``input`` was finite.
+        """
+        ...
+
+    def nan_to_num_(self, nan: builtins.float = ..., posinf: builtins.float | None = ..., neginf: builtins.float | None = ...) -> Tensor:
+        """``nan_to_num`` in place: its result written into ``input``."""
+        ...
+
+    def nanmedian(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
+        """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
         ...
 
     def narrow(self, dim: builtins.int, start: builtins.int | Tensor, length: builtins.int) -> Tensor:
@@ -553,8 +1016,19 @@ class TensorOps:
         """
         ...
 
+    def norm(self, p: Any = ..., dim: DimLike = ..., keepdim: builtins.bool = ..., dtype: DTypeLike | None = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """The norm of ``input``: ``p`` a number is the vector p-norm over ``dim`` (all elements by
+        default; ``inf``/``-inf``: max/min of ``|x|``); ``'fro'`` the 2-norm over ``dim`` (at most
+        two dimensions); ``'nuc'`` the nuclear norm of a matrix (``dim`` two dimensions).
+        """
+        ...
+
     def normal_(self, mean: builtins.float = ..., std: builtins.float = ..., *, generator: Generator | None = ...) -> Tensor:
         """Fill with samples of N(mean, std**2), in place."""
+        ...
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product ``input[i] * vec2[j]`` of two 1-d tensors (dtypes promote)."""
         ...
 
     def permute(self, *dims: ShapeLike) -> Tensor:
@@ -563,6 +1037,12 @@ class TensorOps:
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
         """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        ...
+
+    def prod(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Product over one dimension ``dim`` (all elements by default); integer and bool tensors
+        give int64. The gradient is exact where elements are zero.
+        """
         ...
 
     def random_(self, from_: builtins.int | None = ..., to: Any = ..., *, generator: Any = ...) -> Tensor:
@@ -577,8 +1057,26 @@ class TensorOps:
         """The elements as a 1-d tensor."""
         ...
 
+    def reciprocal(self) -> Tensor:
+        """``1 / input``, elementwise (floating for integer inputs too)."""
+        ...
+
+    def reciprocal_(self) -> Tensor:
+        """``reciprocal`` in place: its result written into ``input``."""
+        ...
+
     def relu(self) -> Tensor:
         """``max(x, 0)``, elementwise."""
+        ...
+
+    def remainder(self, other: TensorOrNumber) -> Tensor:
+        """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
+        (``input`` may be a number; integer division by zero raises).
+        """
+        ...
+
+    def remainder_(self, other: TensorOrNumber) -> Tensor:
+        """``remainder`` in place: its result written into ``input``."""
         ...
 
     def repeat(self, *sizes: ShapeLike) -> Tensor:
@@ -599,6 +1097,24 @@ class TensorOps:
         """Elements shifted by ``shifts`` along ``dims`` (wrapping around); with no dims, along
         the flattened tensor (then reshaped back).
         """
+        ...
+
+    def round(self, *, decimals: builtins.int = ...) -> Tensor:
+        """Round half to even, to ``decimals`` decimal places (negative: to tens, hundreds...);
+        the dtype is kept; gradient zero.
+        """
+        ...
+
+    def round_(self, *, decimals: builtins.int = ...) -> Tensor:
+        """``round`` in place: its result written into ``input``."""
+        ...
+
+    def rsqrt(self) -> Tensor:
+        """``1 / sqrt(input)``, elementwise (``inf`` at 0, NaN below)."""
+        ...
+
+    def rsqrt_(self) -> Tensor:
+        """``rsqrt`` in place: its result written into ``input``."""
         ...
 
     def scatter(self, dim: builtins.int, index: Tensor, src: Tensor | Number | None = ..., *, value: Number | None = ..., reduce: str | None = ...) -> Tensor:
@@ -638,16 +1154,50 @@ class TensorOps:
         """The view at position ``index`` along ``dim``, that dimension removed."""
         ...
 
+    def sgn(self) -> Tensor:
+        """``sign`` (for real tensors, which are all gpugrad has, ``sgn`` and ``sign`` agree)."""
+        ...
+
+    def sgn_(self) -> Tensor:
+        """``sgn`` in place: its result written into ``input``."""
+        ...
+
     def sigmoid(self) -> Tensor:
         """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
+        ...
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (0 for NaN); the dtype is kept; gradient zero."""
+        ...
+
+    def sign_(self) -> Tensor:
+        """``sign`` in place: its result written into ``input``."""
         ...
 
     def sin(self) -> Tensor:
         """Sine, elementwise (radians)."""
         ...
 
+    def sin_(self) -> Tensor:
+        """``sin`` in place: its result written into ``input``."""
+        ...
+
+    def sinh(self) -> Tensor:
+        """Hyperbolic sine, elementwise."""
+        ...
+
+    def sinh_(self) -> Tensor:
+        """``sinh`` in place: its result written into ``input``."""
+        ...
+
     def softmax(self, dim: builtins.int | None = ...) -> Tensor:
         """``exp(x) / sum(exp(x), dim)``, computed stably."""
+        ...
+
+    def sort(self, dim: builtins.int = ..., descending: builtins.bool = ..., *, stable: builtins.bool = ..., axis: builtins.int | None = ...) -> SortResult:
+        """``(values, indices)`` of ``input`` sorted along ``dim`` (NaN last, or first when
+        descending); always stable. The gradient flows back to the indices.
+        """
         ...
 
     def split(self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = ...) -> tuple[Tensor, ...]:
@@ -658,12 +1208,24 @@ class TensorOps:
         """Square root, elementwise (NaN below 0)."""
         ...
 
+    def sqrt_(self) -> Tensor:
+        """``sqrt`` in place: its result written into ``input``."""
+        ...
+
+    def square(self) -> Tensor:
+        """``input * input``, elementwise (integer tensors stay integer; bool gives int64)."""
+        ...
+
+    def square_(self) -> Tensor:
+        """``square`` in place: its result written into ``input``."""
+        ...
+
     def squeeze(self, dim: builtins.int | Sequence[builtins.int] | None = ...) -> Tensor:
         """Dimensions of size 1 removed (all of them, or those in ``dim``)."""
         ...
 
-    def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ...) -> Tensor:
-        """Standard deviation over ``dim`` (the square root of ``var``)."""
+    def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Standard deviation over ``dim`` (the square root of ``var``, same arguments)."""
         ...
 
     def sub(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -674,8 +1236,10 @@ class TensorOps:
         """In place: ``input -= alpha * other``."""
         ...
 
-    def sum(self, dim: DimLike = ..., keepdim: builtins.bool = ...) -> Tensor:
-        """Sum over ``dim`` (an int or a tuple; all dimensions by default)."""
+    def sum(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Sum over ``dim`` (an int or a tuple; all dimensions by default); integer and bool
+        tensors sum to int64.
+        """
         ...
 
     def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
@@ -703,6 +1267,14 @@ class TensorOps:
         """
         ...
 
+    def tan(self) -> Tensor:
+        """Tangent, elementwise (radians)."""
+        ...
+
+    def tan_(self) -> Tensor:
+        """``tan`` in place: its result written into ``input``."""
+        ...
+
     def tanh(self) -> Tensor:
         """Hyperbolic tangent, elementwise."""
         ...
@@ -721,6 +1293,12 @@ class TensorOps:
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``: the tensor on
         that device with that dtype (itself when nothing changes, unless ``copy=True``);
         differentiable.
+        """
+        ...
+
+    def topk(self, k: builtins.int, dim: builtins.int = ..., largest: builtins.bool = ..., sorted: builtins.bool = ..., *, axis: builtins.int | None = ...) -> TopKResult:
+        """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along
+        ``dim``, in order (NaN counts as the largest). The gradient flows back to the indices.
         """
         ...
 
@@ -748,6 +1326,14 @@ class TensorOps:
         """``triu`` in place."""
         ...
 
+    def trunc(self) -> Tensor:
+        """Each element rounded toward zero (the dtype is kept; gradient zero)."""
+        ...
+
+    def trunc_(self) -> Tensor:
+        """``trunc`` in place: its result written into ``input``."""
+        ...
+
     @overload
     def type(self, dtype: None = ..., non_blocking: builtins.bool = ..., **kwargs: Any) -> str: ...
     @overload
@@ -769,12 +1355,21 @@ class TensorOps:
         """Fill with samples of U(a, b) (PyTorch's ``from``, ``to``), in place."""
         ...
 
+    def unique(self, sorted: builtins.bool = ..., return_inverse: builtins.bool = ..., return_counts: builtins.bool = ..., dim: builtins.int | None = ...) -> Any:
+        """The distinct elements (or, with ``dim``, distinct slices along ``dim``), sorted;
+        with ``return_inverse`` the index of each input element in them, with ``return_counts``
+        how often each occurs. Not differentiable.
+        """
+        ...
+
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A dimension of size 1 inserted at ``dim``."""
         ...
 
-    def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ...) -> Tensor:
-        """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased)."""
+    def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
+        """Variance over ``dim``, dividing by ``N - correction`` (default 1: unbiased;
+        ``unbiased=False`` is ``correction=0``); ``var(False)`` is ``var(unbiased=False)``.
+        """
         ...
 
     def view(self, *shape: ShapeLike) -> Tensor:

@@ -1,5 +1,223 @@
 """Op-table rows for the math ops (merged into ``optable.CASES``); same ``Case`` fields."""
 
-from .optable import Case  # noqa: F401  (rows are Case(...))
+import math
 
-CASES: list = []
+import numpy as np
+
+import gpugrad as gg
+from gpugrad.ops.sort import PutAlong
+
+from .optable import Case
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+P = (0.5, 2.0)  # a positive domain
+
+
+def _lower_median(a, axis=None):
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    n = a.shape[axis]
+    return np.take(np.sort(a, axis=axis), (n - 1) // 2, axis=axis)
+
+
+def _lcse(a, axis):
+    m = a.max(axis=axis, keepdims=True)
+    return np.log(np.cumsum(np.exp(a - m), axis=axis)) + m
+
+CASES: list = [
+    Case("erf", gg.erf, _erf, ((3, 4),), (-2.5, 2.5)),
+    Case("erf_method_0d", lambda a: a.erf() * 2, lambda a: _erf(a) * 2, ((),)),
+    Case("erfc", gg.erfc, _erfc, ((3, 4),), (-2.5, 2.5)),
+    Case("exp2", gg.exp2, np.exp2, ((3, 4),)),
+    Case("log2", gg.log2, np.log2, ((3, 4),), P),
+    Case("log10", lambda a: a.log10(), np.log10, ((3, 4),), P),
+    Case("rsqrt", gg.rsqrt, lambda a: 1 / np.sqrt(a), ((3, 4),), P),
+    Case("rsqrt_0d", gg.rsqrt, lambda a: 1 / np.sqrt(a), ((),), P),
+    Case("reciprocal", lambda a: a.reciprocal(), lambda a: 1 / a, ((3, 4),), P),
+    Case("square", gg.square, np.square, ((3, 4),)),
+    Case("tan", gg.tan, np.tan, ((3, 4),), (-1.2, 1.2)),
+    Case("asin", gg.asin, np.arcsin, ((3, 4),), (-0.9, 0.9)),
+    Case("arccos", gg.arccos, np.arccos, ((3, 4),), (-0.9, 0.9)),
+    Case("atan", lambda a: a.arctan(), np.arctan, ((3, 4),), (-3.0, 3.0)),
+    Case("sinh", gg.sinh, np.sinh, ((3, 4),)),
+    Case("cosh", gg.cosh, np.cosh, ((3, 4),)),
+    Case("asinh", gg.asinh, np.arcsinh, ((3, 4),), (-3.0, 3.0)),
+    Case("acosh", gg.arccosh, np.arccosh, ((3, 4),), (1.2, 3.0)),
+    Case("atanh", gg.atanh, np.arctanh, ((3, 4),), (-0.9, 0.9)),
+    # piecewise constant: the gradient is zero (inputs away from the jumps)
+    Case("floor", lambda a: gg.floor(a) + a, lambda a: np.floor(a) + a, ((3, 4),), (-3.0, 3.0)),
+    Case("ceil", gg.ceil, np.ceil, ((3, 4),), (-3.0, 3.0)),
+    Case("trunc", lambda a: a.trunc(), np.trunc, ((3, 4),), (-3.0, 3.0)),
+    Case("round", gg.round, np.round, ((3, 4),), (-3.0, 3.0)),
+    Case("round_decimals", lambda a: a.round(decimals=1), lambda a: np.round(a, 1), ((3, 4),),
+         (-3.0, 3.0), fwd_tol=1e-6),
+    Case("sign", gg.sign, np.sign, ((3, 4),)),
+    Case("frac", gg.frac, lambda a: a - np.trunc(a), ((3, 4),), (-3.0, 3.0)),
+    Case("nan_to_num", lambda a: gg.nan_to_num(a, nan=1.0), lambda a: a, ((3, 4),)),
+    # binary elementwise
+    Case("atan2", gg.atan2, np.arctan2, ((3, 4), (4,)), P),
+    Case("arctan2_quadrants", lambda a, b: a.arctan2(-b) + gg.atan2(-a, b),
+         lambda a, b: np.arctan2(a, -b) + np.arctan2(-a, b), ((3, 4), (3, 4)), P),
+    Case("hypot", gg.hypot, np.hypot, ((3, 4), (3, 1)), P),
+    Case("hypot_neg", lambda a, b: gg.hypot(-a, b), lambda a, b: np.hypot(a, b), ((4,), (4,)), P),
+    Case("logaddexp", gg.logaddexp, np.logaddexp, ((3, 4), (4,)), (-3.0, 3.0)),
+    Case("logaddexp2", lambda a, b: a.logaddexp2(b), np.logaddexp2, ((3, 4), (3, 4)),
+         (-3.0, 3.0)),
+    Case("fmod", gg.fmod, np.fmod, ((3, 4), (4,)), P),
+    Case("fmod_scaled", lambda a, b: gg.fmod(a * 3.0, b), lambda a, b: np.fmod(a * 3.0, b),
+         ((3, 4), (4,)), P),
+    Case("fmod_neg_number", lambda a: (-a).fmod(0.7), lambda a: np.fmod(-a, 0.7), ((3, 4),), P),
+    Case("remainder", gg.remainder, np.remainder, ((3, 4), (3, 4)), (-2.0, -0.5)),
+    Case("remainder_neg", lambda a, b: gg.remainder(-3.0 * a, b),
+         lambda a, b: np.remainder(-3 * a, b), ((3, 4), (3, 4)), P),
+    Case("remainder_mod", lambda a, b: a * 3.0 % -b, lambda a, b: np.remainder(3 * a, -b),
+         ((3, 4), (3, 1)), P),
+    Case("rmod_number", lambda a: 5.0 % a, lambda a: np.remainder(5.0, a), ((3, 4),), P),
+    Case("lerp", gg.lerp, lambda a, b, w: a + w * (b - a), ((3, 4), (4,), (3, 1)), (-1.5, 1.5)),
+    Case("lerp_weight_low", lambda a, b: a.lerp(b, 0.3), lambda a, b: a + 0.3 * (b - a),
+         ((3, 4), (3, 4))),
+    Case("lerp_weight_high", lambda a, b: gg.lerp(a, b, 0.8), lambda a, b: a + 0.8 * (b - a),
+         ((3, 4), (3, 4))),
+    # selection
+    Case("clamp_tensors", gg.clamp, lambda a, lo, hi: np.minimum(np.maximum(a, lo), hi),
+         ((3, 4), (4,), (3, 1))),
+    Case("clip_min_tensor", lambda a, b: a.clip(min=b), np.maximum, ((3, 4), (3, 4))),
+    Case("clamp_number_min_tensor_max", lambda a, b: gg.clamp(a, -0.5, max=b),
+         lambda a, b: np.minimum(np.maximum(a, -0.5), b), ((3, 4), (4,))),
+    # reductions
+    Case("sum_axis_keepdims", lambda a: a.sum(axis=1, keepdims=True),
+         lambda a: a.sum(1, keepdims=True), ((3, 4),)),
+    Case("mean_axis", lambda a: gg.mean(a, axis=(0, 2)), lambda a: a.mean((0, 2)), ((3, 4, 2),)),
+    Case("prod_all", gg.prod, np.prod, ((3, 4),), P),
+    Case("prod_dim", lambda a: a.prod(1), lambda a: a.prod(1), ((3, 4),), (-2.0, 2.0)),
+    Case("prod_dim_keep", lambda a: gg.prod(a, -1, keepdim=True),
+         lambda a: a.prod(-1, keepdims=True), ((2, 3, 4),), P),
+    Case("prod_0d", gg.prod, np.prod, ((),), P),
+    Case("var_correction", lambda a: a.var(axis=1, correction=0, keepdims=True),
+         lambda a: a.var(1, keepdims=True), ((3, 5),)),
+    Case("var_half_correction", lambda a: gg.var(a, 0, correction=0.5),
+         lambda a: ((a - a.mean(0)) ** 2).sum(0) / 3.5, ((4, 3),)),
+    Case("std_all", lambda a: a.std(), lambda a: a.std(ddof=1), ((3, 5),)),
+    Case("std_unbiased_false", lambda a: a.std(1, False), lambda a: a.std(1), ((3, 5),)),
+    Case("var_mean_var", lambda a: gg.var_mean(a, 1)[0], lambda a: a.var(1, ddof=1), ((3, 5),)),
+    Case("std_mean", lambda a: gg.std_mean(a, 0)[0] + gg.std_mean(a, 0)[1],
+         lambda a: a.std(0, ddof=1) + a.mean(0), ((4, 3),)),
+    Case("amax_axis", lambda a: a.amax(axis=(0, 1)), lambda a: a.max((0, 1)), ((3, 4, 2),)),
+    Case("aminmax", lambda a: gg.aminmax(a, dim=1).min * 2 + gg.aminmax(a, dim=1).max,
+         lambda a: a.min(1) * 2 + a.max(1), ((3, 5),)),
+    Case("logsumexp_axis", lambda a: gg.logsumexp(a, axis=0, keepdims=True),
+         lambda a: _lse_keep(a), ((3, 5),)),
+    Case("max_axis", lambda a: a.max(axis=1).values, lambda a: a.max(1), ((3, 5),)),
+    # scans
+    Case("cumsum", lambda a: gg.cumsum(a, 1), lambda a: np.cumsum(a, 1), ((3, 4),)),
+    Case("cumsum_axis_0d", lambda a: a.cumsum(axis=0), lambda a: a, ((),)),
+    Case("cumprod", lambda a: gg.cumprod(a, -1), lambda a: np.cumprod(a, -1), ((3, 4),)),
+    Case("cumprod_dim0", lambda a: a.cumprod(0), lambda a: np.cumprod(a, 0), ((4, 3),), P),
+    Case("cummax", lambda a: gg.cummax(a, 1).values, lambda a: np.maximum.accumulate(a, 1),
+         ((3, 6),)),
+    Case("cummin", lambda a: a.cummin(0)[0], lambda a: np.minimum.accumulate(a, 0), ((6, 3),)),
+    Case("logcumsumexp", lambda a: gg.logcumsumexp(a, 1), lambda a: _lcse(a, 1), ((3, 6),),
+         (-3.0, 3.0)),
+    # order statistics
+    Case("sort", lambda a: gg.sort(a).values, lambda a: np.sort(a, -1), ((3, 5),)),
+    Case("sort_desc_dim0", lambda a: a.sort(0, descending=True)[0],
+         lambda a: -np.sort(-a, 0), ((5, 3),)),
+    Case("topk", lambda a: gg.topk(a, 2).values, lambda a: -np.sort(-a, -1)[:, :2], ((3, 5),)),
+    Case("topk_smallest", lambda a: a.topk(3, dim=0, largest=False).values,
+         lambda a: np.sort(a, 0)[:3], ((5, 2),)),
+    Case("kthvalue", lambda a: gg.kthvalue(a, 2).values, lambda a: np.sort(a, -1)[:, 1],
+         ((3, 5),)),
+    Case("median_all", gg.median, _lower_median, ((4, 3),)),
+    Case("median_dim", lambda a: a.median(1).values, lambda a: _lower_median(a, 1), ((3, 4),)),
+    Case("nanmedian_dim_keep", lambda a: gg.nanmedian(a, 0, keepdim=True).values,
+         lambda a: _lower_median(a, 0)[None], ((5, 3),)),
+    Case("mode_distinct", lambda a: gg.mode(a, 1).values, lambda a: a.min(1), ((3, 4),)),
+    Case("msort", gg.msort, lambda a: np.sort(a, 0), ((4, 3),)),
+    Case("nanmedian_all", lambda a: a.nanmedian(), _lower_median, ((3, 3),)),
+    # the transpose of the gather behind sort/topk/median (what their second derivatives use)
+    Case("put_along", lambda a: PutAlong.apply(a, idx=_PUT_IDX, axis=1, shape=(2, 4)),
+         lambda a: _put_along_ref(a), ((2, 3),)),
+    # linear algebra
+    Case("mm", gg.mm, np.matmul, ((3, 4), (4, 2))),
+    Case("bmm", lambda a, b: a.bmm(b), np.matmul, ((2, 3, 4), (2, 4, 5))),
+    Case("mv", gg.mv, np.matmul, ((3, 4), (4,))),
+    Case("dot", lambda a, b: a.dot(b), np.dot, ((5,), (5,))),
+    Case("inner", gg.inner, np.inner, ((2, 4), (3, 4))),
+    Case("outer", gg.outer, np.outer, ((3,), (4,))),
+    Case("addmm", lambda c, a, b: gg.addmm(c, a, b, beta=0.5, alpha=2.0),
+         lambda c, a, b: 0.5 * c + 2.0 * a @ b, ((4,), (3, 2), (2, 4))),
+    Case("addmm_beta0", lambda c, a, b: c.addmm(a, b, beta=0), lambda c, a, b: a @ b + 0 * c,
+         ((3, 1), (3, 2), (2, 4))),
+    Case("addmv", lambda c, a, b: gg.addmv(c, a, b, alpha=-1.0),
+         lambda c, a, b: c - a @ b, ((3,), (3, 4), (4,))),
+    Case("baddbmm", lambda c, a, b: gg.baddbmm(c, a, b, beta=2.0),
+         lambda c, a, b: 2 * c + a @ b, ((3, 4), (2, 3, 2), (2, 2, 4))),
+    Case("einsum_matmul", lambda a, b: gg.einsum("ij,jk->ik", a, b), np.matmul,
+         ((3, 4), (4, 2))),
+    Case("einsum_implicit", lambda a, b: gg.einsum("ij,kj", a, b), lambda a, b: a @ b.T,
+         ((3, 4), (2, 4))),
+    Case("einsum_diagonal", lambda a: gg.einsum("ii->i", a), np.diagonal, ((4, 4),)),
+    Case("einsum_trace", lambda a: gg.einsum("ii", a), np.trace, ((4, 4),)),
+    Case("einsum_batch_ellipsis", lambda a, b: gg.einsum("...ij,...jk->...ik", a, b),
+         np.matmul, ((2, 3, 4), (4, 5))),
+    Case("einsum_sum_ellipsis", lambda a: gg.einsum("i...->i", a), lambda a: a.sum((1, 2)),
+         ((2, 3, 4),)),
+    Case("einsum_outer_broadcast", lambda a, b: gg.einsum("ij,kj->ikj", a, b),
+         lambda a, b: a[:, None, :] * b[None, :, :], ((1, 3), (2, 1))),
+    Case("einsum_three", lambda a, b, c: gg.einsum("ij,jk,kl->il", a, b, c),
+         lambda a, b, c: a @ b @ c, ((2, 3), (3, 4), (4, 2))),
+    Case("einsum_reduce_own", lambda a, b: gg.einsum("ijk,j->i", a, b),
+         lambda a, b: np.einsum("ijk,j->i", a, b), ((2, 3, 4), (3,))),
+    Case("einsum_repeated_two", lambda a, b: gg.einsum("iij,jk->ik", a, b),
+         lambda a, b: np.einsum("iij,jk->ik", a, b), ((3, 3, 2), (2, 4))),
+    Case("einsum_sublist", lambda a, b: gg.einsum(a, [0, 1], b, [1], [0]), np.matmul,
+         ((3, 4), (4,))),
+    Case("norm_fro", gg.norm, np.linalg.norm, ((3, 4),)),
+    Case("norm_p1_dim", lambda a: a.norm(1, 1), lambda a: np.abs(a).sum(1), ((3, 4),), P),
+    Case("norm_p3_keep", lambda a: gg.norm(a, 3, dim=0, keepdim=True),
+         lambda a: (np.abs(a) ** 3).sum(0, keepdims=True) ** (1 / 3), ((3, 4),)),
+    Case("norm_inf", lambda a: gg.norm(a, float("inf"), dim=1), lambda a: np.abs(a).max(1),
+         ((3, 4),)),
+    Case("vector_norm_neg_inf", lambda a: gg.linalg.vector_norm(a, float("-inf")),
+         lambda a: np.abs(a).min(), ((3, 4),)),
+    Case("vector_norm_half", lambda a: gg.linalg.vector_norm(a, 0.5, dim=(0, 1)),
+         lambda a: (np.abs(a) ** 0.5).sum() ** 2, ((3, 4),), P),
+    Case("vector_norm_neg1", lambda a: gg.linalg.vector_norm(-a, -1, dim=1),
+         lambda a: 1 / (1 / np.abs(a)).sum(1), ((3, 4),), P),
+    Case("linalg_norm_dim", lambda a: gg.linalg.norm(a, dim=-1), lambda a: np.sqrt((a * a).sum(-1)),
+         ((2, 3, 4),)),
+    Case("matrix_norm_fro", gg.linalg.matrix_norm, lambda a: np.sqrt((a * a).sum((-2, -1))),
+         ((2, 3, 4),)),
+    Case("matrix_norm_1", lambda a: gg.linalg.matrix_norm(a, 1),
+         lambda a: np.abs(a).sum(0).max(), ((3, 4),)),
+    Case("matrix_norm_inf_keep", lambda a: gg.linalg.matrix_norm(a, float("inf"), keepdim=True),
+         lambda a: np.abs(a).sum(-1).max(-1)[..., None, None], ((2, 3, 4),)),
+    Case("matrix_norm_neg1", lambda a: gg.linalg.norm(a, -1), lambda a: np.abs(a).sum(0).min(),
+         ((3, 4),)),
+    Case("matrix_norm_nuc", lambda a: gg.norm(a, "nuc"),
+         lambda a: np.linalg.svd(a, compute_uv=False).sum(), ((3, 4),)),
+    Case("matrix_norm_2_batch", lambda a: gg.linalg.matrix_norm(a, 2, dim=(0, 2)),
+         lambda a: np.linalg.svd(a.transpose(1, 0, 2), compute_uv=False).max(-1),
+         ((3, 2, 4),)),
+    Case("matrix_norm_neg2", lambda a: gg.linalg.norm(a, -2),
+         lambda a: np.linalg.svd(a, compute_uv=False).min(), ((4, 3),)),
+    Case("svdvals", gg.linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
+         ((2, 3, 4),)),
+]
+
+
+_PUT_IDX = np.array([[3, 0, 3], [1, 1, 2]])  # repeated indices accumulate
+
+
+def _put_along_ref(a):
+    out = np.zeros((2, 4))
+    for i in range(2):
+        for j in range(3):
+            out[i, _PUT_IDX[i, j]] += a[i, j]
+    return out
+
+
+def _lse_keep(a):
+    m = a.max(0, keepdims=True)
+    return np.log(np.exp(a - m).sum(0, keepdims=True)) + m

@@ -30,7 +30,7 @@ from ..ops.compare import clamp, where
 from ..ops.nn import log_softmax as log_softmax
 from ..ops.nn import softmax as softmax
 from ..ops.reduce import amax
-from ..ops.unary import expm1, sqrt
+from ..ops.unary import c_type_name, expm1, sqrt, torch_type_name
 from ..tensor import Tensor, _wrap
 from ._functional_loss import (  # noqa: F401  (re-exported)
     _check_reduction,
@@ -46,8 +46,26 @@ from ._functional_loss import (  # noqa: F401  (re-exported)
 )
 
 
+def _check_linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's errors for operands of different dtypes (no promotion in a linear map)."""
+    di, dw = input._data.dtype, weight._data.dtype
+    if bias is None:
+        if di != dw:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                               f"{c_type_name(di)} != {c_type_name(dw)}")
+        return
+    db = bias._data.dtype
+    if db != dw:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{torch_type_name(db)} and {torch_type_name(dw)}")
+    if di != dw:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{torch_type_name(di)} and {torch_type_name(dw)}")
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``input @ weight.T + bias``."""
+    """``input @ weight.T + bias``; all operands of one dtype (as PyTorch, no promotion)."""
+    _check_linear_dtypes(input, weight, bias)
     if bias is None:
         return _N.Linear.apply(input, weight)
     return _N.Linear.apply(input, weight, bias)
@@ -60,6 +78,7 @@ def linear_act(input: Tensor, weight: Tensor, bias: Tensor, activation: str,
     ``activation``: a name of ``gpugrad.kernels.ACTIVATIONS`` (tanh, sigmoid, relu, gelu,
     gelu_tanh, leaky_relu — then with ``negative_slope`` —, softsign).
     """
+    _check_linear_dtypes(input, weight, bias)
     spec = _K.ACTIVATIONS.get(activation)
     if spec is None:
         raise ValueError(f"unknown activation {activation!r}; expected one of "

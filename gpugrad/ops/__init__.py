@@ -11,12 +11,16 @@ from . import (
     arrange,
     compare,
     convert,
+    einsum,
     indexing,
     linalg,
     nn,
     reduce,
+    scan,
     scatter,
     shape,
+    sort,
+    trig,
     unary,
 )
 from ._graph import TensorXP
@@ -25,5 +29,5 @@ from ._registry import bind
 bind(Tensor)
 Tensor._graph_xp = TensorXP  # the ``xp`` of backward rules in a create_graph backward
 
-__all__ = ["activation", "arith", "arrange", "compare", "convert", "indexing", "linalg", "nn",
-           "reduce", "scatter", "shape", "unary"]
+__all__ = ["activation", "arith", "arrange", "compare", "convert", "einsum", "indexing", "linalg",
+           "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]

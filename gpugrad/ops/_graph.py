@@ -16,7 +16,7 @@ import numpy as np
 from .. import _device as _dev
 from .. import creation
 from ..tensor import Tensor
-from . import arrange, compare, reduce, scatter, shape
+from . import arrange, compare, reduce, scan, scatter, shape
 
 
 def _t(x: Any, like: Tensor) -> Any:
@@ -169,3 +169,6 @@ class TensorXP:
 
     def mean(self, a: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         return reduce.mean(a, dim=axis, keepdim=keepdims)
+
+    def cumsum(self, a: Tensor, axis: int) -> Tensor:
+        return scan.cumsum(a, axis)

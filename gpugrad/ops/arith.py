@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -22,9 +22,11 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .convert import Cast, promote
+from .unary import c_type_name, inplace_method, torch_type_name
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
-           "neg", "negative"]
+           "neg", "negative", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmod",
+           "remainder", "floor_divide", "lerp"]
 
 
 class Add(Op):
@@ -354,3 +356,309 @@ def mul_(input: Tensor, other: TensorOrNumber) -> Tensor:
 def div_(input: Tensor, other: TensorOrNumber) -> Tensor:
     """In place: ``input /= other``."""
     return _inplace(input, div, np.true_divide, other)
+
+
+# --- more binary ops: atan2, hypot, logaddexp, fmod, remainder, floor_divide, lerp ------------
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """PyTorch's result dtype of an elementwise op: tensors with dimensions first, then 0-d
+    tensors, then Python numbers, each group changing the dtype only when it is of a higher
+    category (bool < integer < floating); a Python float gives the default float dtype, and
+    within a category the wider dtype wins (float32 + float64 -> float64)."""
+
+    def join(a: np.dtype | None, b: np.dtype) -> np.dtype:
+        if a is None:
+            return b
+        ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+        if ca != cb:
+            return a if ca > cb else b
+        return np.promote_types(a, b)
+
+    dims = zero = None
+    for t in operands:
+        if isinstance(t, Tensor):
+            if t._data.ndim:
+                dims = join(dims, t._data.dtype)
+            else:
+                zero = join(zero, t._data.dtype)
+    out = dims
+    if zero is not None and (out is None or _CATEGORY[zero.kind] > _CATEGORY[out.kind]):
+        out = zero
+    assert out is not None, "result_dtype needs a Tensor operand"
+    for n in operands:
+        if isinstance(n, Tensor) or n is None:
+            continue
+        kind = "b" if isinstance(n, (bool, np.bool_)) else (
+            "f" if isinstance(n, (float, np.floating)) else "i")
+        if _CATEGORY[kind] > _CATEGORY[out.kind]:
+            out = _dt.default_float.np if kind == "f" else np.dtype(np.int64)
+    return out
+
+
+@overload
+def as_dtype(x: Tensor, dtype: np.dtype) -> Tensor: ...
+@overload
+def as_dtype(x: TensorOrNumber, dtype: np.dtype) -> TensorOrNumber: ...
+def as_dtype(x: TensorOrNumber, dtype: np.dtype) -> TensorOrNumber:
+    """``x`` converted to ``dtype`` if it is a Tensor (differentiably, when it requires grad)."""
+    if not isinstance(x, Tensor) or x._data.dtype == dtype:
+        return x
+    if x._requires_grad and dtype.kind == "f":
+        return Cast.apply(x, dtype=dtype)
+    return Tensor._wrap(x._data.astype(dtype))
+
+
+def _operands(fn: str, input: Any, other: Any, *, floating: bool = False,
+              tensor_other: bool = False, no_bool: bool = False) -> tuple[Any, Any]:
+    """``input`` and ``other`` in their common dtype (floating if ``floating``), checked."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if tensor_other and not isinstance(other, Tensor):
+        raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    for x in (input, other):
+        if not isinstance(x, (Tensor, int, float, bool, np.number, np.bool_)):
+            raise TypeError(f"{fn}(): expected a Tensor or a number, got {type(x).__name__}")
+    dt = result_dtype(input, other)
+    if no_bool and dt.kind == "b":
+        raise NotImplementedError(f'"{fn}_cpu" not implemented for \'Bool\'')
+    if floating and dt.kind != "f":
+        dt = _dt.default_float.np
+    return as_dtype(input, dt), as_dtype(other, dt)
+
+
+def _no_zero_division(input: Any, other: Any) -> None:
+    """Integer division by zero raises (PyTorch's rule; NumPy would give 0 and a warning)."""
+    like = input if isinstance(input, Tensor) else other
+    if like._data.dtype.kind not in "iu":
+        return
+    d = other._data if isinstance(other, Tensor) else other
+    if not (d.all() if isinstance(other, Tensor) else d):
+        raise RuntimeError("ZeroDivisionError")
+
+
+class Atan2(Op):
+    """atan2(a, b), the angle of the point (b, a); d/da = b / r^2, d/db = -a / r^2."""
+
+    saved_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.arctan2(a, b)
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = gy / (a * a + b * b)
+        return (s * b if self.needs[0] else None), (-s * a if self.needs[1] else None)
+
+
+class Hypot(Op):
+    """sqrt(a^2 + b^2) without overflow; d/da = a / y."""
+
+    saved_inputs = (0, 1)
+    saved_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        with np.errstate(over="ignore"):
+            self.y = y = _dev.fix_scalar(self.xp.hypot(a, b))
+        return y
+
+    def backward(self, gy):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = gy / self.y
+        return (s * self.a if self.needs[0] else None), (s * self.b if self.needs[1] else None)
+
+
+class LogAddExp(Op):
+    """log(e^a + e^b), computed stably; d/da = e^(a - y)."""
+
+    saved_inputs = (0, 1)
+    saved_output = True
+    base_log = 1.0  # ln(base): 1 for e, ln 2 for logaddexp2
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        f = self.xp.logaddexp if self.base_log == 1.0 else self.xp.logaddexp2
+        self.y = y = _dev.fix_scalar(f(a, b))
+        return y
+
+    def backward(self, gy):
+        xp, y, k = self.xp, self.y, self.base_log
+        with np.errstate(invalid="ignore"):
+            ga = gy * xp.exp((self.a - y) * k) if self.needs[0] else None
+            gb = gy * xp.exp((self.b - y) * k) if self.needs[1] else None
+        return ga, gb
+
+
+class LogAddExp2(LogAddExp):
+    """log2(2^a + 2^b); d/da = 2^(a - y)."""
+
+    base_log = math.log(2.0)
+
+
+class Fmod(Op):
+    """C's fmod: a - trunc(a / b) * b, with the sign of a; d/da = 1, d/db = -trunc(a / b)."""
+
+    floor = False
+    nondiff = ("q",)
+
+    def forward(self, a, b):
+        xp = self.xp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs[1]:  # piecewise constant: saved as a constant array
+                q = a / b
+                self.q = xp.floor(q) if self.floor else xp.trunc(q)
+            return xp.remainder(a, b) if self.floor else xp.fmod(a, b)
+
+    def backward(self, gy):
+        return (gy if self.needs[0] else None), (-gy * self.q if self.needs[1] else None)
+
+
+class Remainder(Fmod):
+    """Python's modulo: a - floor(a / b) * b, with the sign of b; d/db = -floor(a / b)."""
+
+    floor = True
+
+
+class Lerp(Op):
+    """start + weight * (end - start); the weight may be a number or a tensor."""
+
+    saved_inputs = (0, 1, 2)
+
+    def forward(self, start, end, weight):
+        self.start, self.end, self.weight = start, end, weight
+        d = end - start
+        # as PyTorch: exact at weight 0 (start) and weight 1 (end)
+        if isinstance(weight, float):
+            return start + weight * d if abs(weight) < 0.5 else end - d * (1.0 - weight)
+        return self.xp.where(abs(weight) < 0.5, start + weight * d, end - d * (1.0 - weight))
+
+    def backward(self, gy):
+        n, w = self.needs, self.weight
+        return ((gy * (1.0 - w) if n[0] else None), (gy * w if n[1] else None),
+                (gy * (self.end - self.start) if n[2] else None))
+
+
+@method("atan2", "arctan2")
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    """The angle of the point ``(other, input)`` in radians, in ``[-pi, pi]``, elementwise."""
+    a, b = _operands("atan2", input, other, floating=True, tensor_other=True)
+    return Atan2.apply(a, b)
+
+
+arctan2 = atan2
+
+
+@method()
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """``sqrt(input**2 + other**2)``, elementwise, without intermediate overflow."""
+    a, b = _operands("hypot", input, other, tensor_other=True)
+    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        raise NotImplementedError(f'"hypot_cpu" not implemented for \'{_type_name(a)}\'')
+    return Hypot.apply(a, b)
+
+
+@method()
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """``log(exp(input) + exp(other))``, elementwise, computed stably."""
+    a, b = _operands("logaddexp", input, other, tensor_other=True)
+    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        raise NotImplementedError(f'"logaddexp_cpu" not implemented for \'{_type_name(a)}\'')
+    return LogAddExp.apply(a, b)
+
+
+@method()
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """``log2(2**input + 2**other)``, elementwise, computed stably."""
+    a, b = _operands("logaddexp2", input, other, tensor_other=True)
+    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        raise NotImplementedError(f'"logaddexp2_cpu" not implemented for \'{_type_name(a)}\'')
+    return LogAddExp2.apply(a, b)
+
+
+def _type_name(t: Tensor) -> str:
+    return torch_type_name(t._data.dtype)
+
+
+@method()
+def fmod(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """C's remainder ``input - trunc(input / other) * other``: it has the sign of ``input``
+    (integer division by zero raises)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    a, b = _operands("fmod", input, other, no_bool=True)
+    _no_zero_division(a, b)
+    return Fmod.apply(a, b)
+
+
+@method("remainder", "__mod__")
+def remainder(input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
+    """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
+    (``input`` may be a number; integer division by zero raises)."""
+    a, b = _operands("remainder", input, other, no_bool=True)
+    _no_zero_division(a, b)
+    return Remainder.apply(a, b)
+
+
+@method("__rmod__")
+def _rmod(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``other % input``."""
+    return remainder(other, input)
+
+
+@method("floor_divide", "__floordiv__")
+def floor_divide(input: TensorOrNumber, other: TensorOrNumber) -> Tensor:
+    """``floor(input / other)``, elementwise (Python's ``//``); integer tensors stay integer.
+    Not differentiable (as in PyTorch): the result is outside the graph."""
+    a, b = _operands("floor_divide", input, other, no_bool=True)
+    _no_zero_division(a, b)
+    like = a if isinstance(a, Tensor) else b
+    da = a._data if isinstance(a, Tensor) else a
+    db = b._data if isinstance(b, Tensor) else b
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        _dev.same_device_or_raise(da, db)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _dev.array_module(like._data).floor_divide(da, db)
+    return Tensor._wrap(out.astype(like._data.dtype, copy=False))
+
+
+@method("__rfloordiv__")
+def _rfloordiv(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``other // input``."""
+    return floor_divide(other, input)
+
+
+@method()
+def lerp(input: Tensor, end: Tensor, weight: TensorOrNumber) -> Tensor:
+    """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or a
+    tensor (broadcasting), of ``input``'s floating dtype."""
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): expected Tensor input and end, got {type(input).__name__} "
+                        f"and {type(end).__name__}")
+    dt = input._data.dtype
+    if dt.kind != "f":
+        raise NotImplementedError(f'"lerp_kernel" not implemented for \'{_type_name(input)}\'')
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x._data.dtype != dt and (name == "end" or x.ndim):
+            raise RuntimeError(f"expected dtype {c_type_name(dt)} for `{name}` but got dtype "
+                               f"{c_type_name(x._data.dtype)}")
+    if isinstance(weight, Tensor) and weight._data.dtype != dt:
+        weight = as_dtype(weight, dt)
+    elif not isinstance(weight, Tensor):
+        weight = float(weight)
+    return Lerp.apply(input, end, weight)
+
+
+method("atan2_", "arctan2_")(inplace_method(atan2))
+method("hypot_")(inplace_method(hypot))
+method("fmod_")(inplace_method(fmod))
+method("remainder_", "__imod__")(inplace_method(remainder))
+method("floor_divide_", "__ifloordiv__")(inplace_method(floor_divide))
+method("lerp_")(inplace_method(lerp))

@@ -1,4 +1,5 @@
-"""Selection and comparison: clamp, maximum/minimum, where, and the comparisons (no gradient)."""
+"""Selection and comparison: clamp (number or tensor bounds), maximum/minimum, where, the
+comparisons and the floating-point class tests isnan/isinf/... (no gradient)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ import numpy as np
 
 from .. import _device as _dev
 from .. import dtypes as _dt
-from .._typing import Number, TensorOrNumber
+from .._typing import TensorOrNumber
 from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
+from .arith import as_dtype, result_dtype
 from .convert import Cast, promote
+from .unary import inplace_method
 
 __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
-           "isclose", "allclose", "equal"]
+           "isclose", "allclose", "equal", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
+           "isreal"]
 
 
 class Clamp(Op):
+    """Clamp to number bounds; the gradient flows where ``min <= x <= max``."""
+
     saved_inputs = (0,)
 
     def forward(self, x, min=None, max=None):  # noqa: A002  (PyTorch's names)
@@ -27,34 +33,60 @@ class Clamp(Op):
         return self.xp.clip(x, min, max)
 
     def backward(self, gy):
-        x, lo, hi = raw(self.x), raw(self.lo), raw(self.hi)
-        mask = None
+        x, lo, hi, xp = raw(self.x), raw(self.lo), raw(self.hi), self.xp
+        g = gy
         if lo is not None:
-            mask = x >= lo
+            g = xp.where(x >= lo, g, 0.0)
         if hi is not None:
-            mask = (x <= hi) if mask is None else mask & (x <= hi)
-        return (gy if mask is None else gy * mask,)
+            g = xp.where(x <= hi, g, 0.0)
+        return (g,)
+
+
+class ClampMin(Op):
+    """max(x, lo) for a tensor bound lo: the gradient goes to x where x >= lo, else to lo."""
+
+    saved_inputs = (0, 1)
+    upper = False
+
+    def forward(self, x, bound):
+        self.x, self.bound = x, bound
+        return self.xp.minimum(x, bound) if self.upper else self.xp.maximum(x, bound)
+
+    def backward(self, gy):
+        x, b, xp = raw(self.x), raw(self.bound), self.xp
+        keep = (x <= b) if self.upper else (x >= b)
+        return ((xp.where(keep, gy, 0.0) if self.needs[0] else None),
+                (xp.where(keep, 0.0, gy) if self.needs[1] else None))
+
+
+class ClampMax(ClampMin):
+    """min(x, hi) for a tensor bound hi: the gradient goes to x where x <= hi, else to hi."""
+
+    upper = True
 
 
 class Maximum(Op):
     """Elementwise max; at ties the gradient is split evenly (as PyTorch does)."""
 
     saved_inputs = (0, 1)
-    pick = staticmethod(np.greater)
+    largest = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return self.xp.maximum(a, b) if self.pick is np.greater else self.xp.minimum(a, b)
+        return self.xp.maximum(a, b) if self.largest else self.xp.minimum(a, b)
 
     def backward(self, gy):
-        a, b = raw(self.a), raw(self.b)
-        win = (a > b) if self.pick is np.greater else (a < b)
-        w = win + 0.5 * (a == b)
-        return gy * w, gy * (1.0 - w)
+        a, b, xp = raw(self.a), raw(self.b), self.xp
+        half = gy * 0.5
+        a_loses, b_loses = (a < b, a > b) if self.largest else (a > b, a < b)
+        n = self.needs
+        # as PyTorch: ties share; where either is NaN (no order) both get the gradient
+        return ((xp.where(a == b, half, xp.where(a_loses, 0.0, gy)) if n[0] else None),
+                (xp.where(a == b, half, xp.where(b_loses, 0.0, gy)) if n[1] else None))
 
 
 class Minimum(Maximum):
-    pick = staticmethod(np.less)
+    largest = False
 
 
 class Where(Op):
@@ -73,14 +105,29 @@ class Where(Op):
 
 
 @method("clamp", "clip")
-def clamp(input: Tensor, min: Number | None = None, max: Number | None = None) -> Tensor:  # noqa: A002
-    """Limit values to ``[min, max]``; the gradient flows where ``min <= x <= max``."""
+def clamp(input: Tensor, min: TensorOrNumber | None = None,  # noqa: A002
+          max: TensorOrNumber | None = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
+    result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
+    tensor bound where it is the result."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    return Clamp.apply(input, min=min, max=max)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"clamp(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    dt = result_dtype(input, *(b for b in (min, max) if b is not None))
+    x = as_dtype(input, dt)
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return Clamp.apply(x, min=min, max=max)
+    if min is not None:
+        x = ClampMin.apply(x, as_dtype(min, dt))
+    if max is not None:
+        x = ClampMax.apply(x, as_dtype(max, dt))
+    return x
 
 
 clip = clamp
+method("clip_")(inplace_method(clamp))
 
 
 @method()
@@ -117,7 +164,7 @@ def where(condition: Any, input: TensorOrNumber | None = None,
     if like is None:
         raise TypeError("where(): at least one of condition, input, other must be a Tensor")
     if cond is None:
-        cond = Tensor._wrap(_dev.to_device(np.asarray(condition), like.device))
+        cond = Tensor._wrap(_dev.to_device(condition, like.device))
     if cond.dtype.name != "bool":
         cond = ne(cond, 0)
     r = _dt.result_type(input, other).np
@@ -215,3 +262,55 @@ def equal(input: Tensor, other: Tensor) -> bool:
     """True when both tensors have the same shape and the same elements."""
     a, b = _operands(input, other)
     return a.shape == getattr(b, "shape", ()) and bool((a == b).all())
+
+
+
+# --- floating-point classes (no gradient) ------------------------------------------------------
+
+
+def _classify(input: Tensor, fn: str, test: Any, ints: bool = False) -> Tensor:
+    """``test(array)`` for floating tensors; ``ints`` (a constant) for integer and bool ones."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    a = input._data
+    xp = _dev.array_module(a)
+    if a.dtype.kind != "f":
+        return Tensor._wrap(xp.full(a.shape, ints, dtype=bool))
+    return Tensor._wrap(test(xp, a))
+
+
+@method()
+def isnan(input: Tensor) -> Tensor:
+    """Where ``input`` is NaN, as a bool tensor."""
+    return _classify(input, "isnan", lambda xp, a: xp.isnan(a))
+
+
+@method()
+def isinf(input: Tensor) -> Tensor:
+    """Where ``input`` is +inf or -inf, as a bool tensor."""
+    return _classify(input, "isinf", lambda xp, a: xp.isinf(a))
+
+
+@method()
+def isfinite(input: Tensor) -> Tensor:
+    """Where ``input`` is neither NaN nor infinite, as a bool tensor (all True for integers)."""
+    return _classify(input, "isfinite", lambda xp, a: xp.isfinite(a), ints=True)
+
+
+@method()
+def isposinf(input: Tensor) -> Tensor:
+    """Where ``input`` is +inf, as a bool tensor."""
+    return _classify(input, "isposinf", lambda xp, a: a == np.inf)
+
+
+@method()
+def isneginf(input: Tensor) -> Tensor:
+    """Where ``input`` is -inf, as a bool tensor."""
+    return _classify(input, "isneginf", lambda xp, a: a == -np.inf)
+
+
+@method()
+def isreal(input: Tensor) -> Tensor:
+    """All True: gpugrad's tensors are real (PyTorch's test for a zero imaginary part)."""
+    return _classify(input, "isreal", lambda xp, a: xp.ones(a.shape, dtype=bool), ints=True)
