@@ -256,7 +256,8 @@ REDUCE = {
                                                  keepdim=keepdim),
                  lambda x, dim, keepdim: x.min(axis=_axes(dim, x.ndim), keepdims=keepdim),
                  _extreme_vjp),
-    "logsumexp": Prim(lambda t, dim, keepdim: t.logsumexp(dim, keepdim=keepdim), _lse,
+    "logsumexp": Prim(lambda t, dim, keepdim: t.logsumexp(  # dim is required, as PyTorch's
+        tuple(range(t.ndim)) if dim is None else dim, keepdim=keepdim), _lse,
                       lambda g, xs, y, dim, keepdim: (_kept(g, xs[0].shape, dim, keepdim) * np.exp(
                           xs[0] - _kept(y, xs[0].shape, dim, keepdim)),)),
     "var": Prim(lambda t, dim, keepdim, correction: t.var(dim, keepdim=keepdim,

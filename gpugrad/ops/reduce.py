@@ -451,7 +451,8 @@ def _var_args(fn: str, input: Any, dim: Any, unbiased: Any, keepdim: bool, corre
               axis: Any, keepdims: Any) -> tuple[Any, float, bool]:
     _check_tensor(input, fn)
     if input._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        raise RuntimeError(f"{fn}(): std and var only support floating point and complex "
+                           f"dtypes, got {input.dtype.name}")
     if isinstance(dim, (bool, np.bool_)):  # var(False): PyTorch's var(input, unbiased)
         if unbiased is not None:
             raise TypeError(f"{fn}(): 'unbiased' given twice")
