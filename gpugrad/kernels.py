@@ -8,6 +8,11 @@ first use and memoized for the process (CuPy compiles per device and caches bina
 
 Arguments follow CuPy's order: inputs, then outputs. Kernels named ``*_update`` and
 ``bias_*`` write their outputs in place and return nothing useful on the CPU.
+
+Parameter types: ``T`` is the array dtype; hyperparameters (learning rates, eps, slopes, ...)
+are ``float64`` whatever ``T`` is, and each body casts them to ``C``, the type it computes in
+(float for float16 and float32, double for float64): a float16 row keeps ``eps=1e-8``, which
+float16 itself rounds to 0.
 """
 
 from __future__ import annotations
@@ -58,15 +63,34 @@ class Kernel:
         self.out_params = out_params
         self.body = _C + body
         self.twin = twin
+        self.nin = len([s for s in in_params.split(",") if s.strip()])
         self._cuda = None
 
     def __call__(self, *args):
         a0 = args[0]
         if isinstance(a0, (np.ndarray, np.generic)):
+            if a0.dtype == np.float16:
+                return self._host_half(args)
             if a0.ndim:
                 return self.twin(*args)
             return self._host_0d(args)
         return self.cuda_kernel()(*args)
+
+    def _host_half(self, args):
+        """float16 on the host as the kernel computes it: the twin in float32 (``C``), results
+        rounded to float16 and written back into the in-place outputs."""
+        wide = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16
+                else a for a in args]
+        got = self(*wide)
+        for a, w in zip(args[self.nin:], wide[self.nin:]):
+            if w is not a:
+                np.copyto(a, w, casting="same_kind")
+        back = {id(w): a for a, w in zip(args, wide)}
+
+        def narrow(r):
+            return back[id(r)] if id(r) in back else np.asarray(r).astype(np.float16)
+
+        return tuple(map(narrow, got)) if isinstance(got, tuple) else narrow(got)
 
     def _host_0d(self, args):
         """NumPy turns 0-d results into scalars, which ``out=`` cannot take: run on 1-element
@@ -126,7 +150,8 @@ def _sigmoid_bwd(y, gy):
 
 
 def _relu_bwd(y, gy):
-    return np.multiply(gy, ~(y <= 0))  # NaN passes the gradient through, as in PyTorch
+    # 0 where y <= 0 (whatever gy is, inf included); gy where y > 0 or y is NaN, as PyTorch.
+    return np.where(y <= 0, 0.0, gy)
 
 
 def _leaky_fwd(x, slope, out=None):
@@ -406,7 +431,7 @@ class Activation:
     def rows(self) -> list[Kernel]:
         """The kernel rows: ``<name>_fwd``, ``<name>_bwd`` and ``bias_<name>``."""
         n, s = self.name, self.saves
-        pdecl = "".join(f", T {p}" for p in self.params)
+        pdecl = "".join(f", float64 {p}" for p in self.params)
         pargs = "".join(f", (C){p}" for p in self.params)
         rows = [
             Kernel(f"{n}_fwd", "T x" + pdecl, "T y", f"y = (T)gg::{n}_fwd<C>((C)x{pargs});",
@@ -440,31 +465,34 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
 
 _ROWS = [
     *[row for act in ACTIVATIONS.values() for row in act.rows()],
-    Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, T eps, int64 ncls", "T gx",
+    Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, float64 eps, int64 ncls", "T gx",
            "gx = (T)gg::softmax_xent_bwd<C>((C)x, (C)lse, t == (i % ncls), (C)scale, (C)eps,"
            " (C)ncls);", _softmax_xent_bwd),
     Kernel("sgd_update",
-           "T g, T lr, T wd, T momentum, T dampening, bool nesterov, bool first", "T p, T buf",
+           "T g, float64 lr, float64 wd, float64 momentum, float64 dampening, bool nesterov,"
+           " bool first", "T p, T buf",
            "C pp = (C)p, bb = (C)buf; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)momentum,"
            " (C)dampening, nesterov, first); p = (T)pp; if ((C)momentum != (C)0) buf = (T)bb;",
            _sgd_update),
-    Kernel("sgd_plain_update", "T g, T lr, T wd", "T p",
+    Kernel("sgd_plain_update", "T g, float64 lr, float64 wd", "T p",
            "C pp = (C)p, bb = (C)0; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)0, (C)0,"
            " false, false); p = (T)pp;", _sgd_plain_update),
     Kernel("adam_update",
-           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T g, float64 lr, float64 beta1, float64 beta2, float64 eps, float64 wd, float64 bc1,"
+           " float64 bc2_sqrt, bool decoupled",
            "T p, T m, T v",
            "C pp = (C)p, mm = (C)m, vv = (C)v; gg::adam_update<C>(pp, mm, vv, (C)g, (C)lr,"
            " (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt, decoupled);"
            " p = (T)pp; m = (T)mm; v = (T)vv;", _adam_update),
     Kernel("adam_amsgrad_update",
-           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T g, float64 lr, float64 beta1, float64 beta2, float64 eps, float64 wd, float64 bc1,"
+           " float64 bc2_sqrt, bool decoupled",
            "T p, T m, T v, T vmax",
            "C pp = (C)p, mm = (C)m, vv = (C)v, vx = (C)vmax; gg::adam_amsgrad_update<C>(pp, mm,"
            " vv, vx, (C)g, (C)lr, (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt,"
            " decoupled); p = (T)pp; m = (T)mm; v = (T)vv; vmax = (T)vx;", _adam_update),
     *[Kernel(f"rmsprop{'_centered' * c}{'_momentum' * m}_update",
-             "T g, T lr, T alpha, T eps, T wd" + ", T momentum" * m,
+             "T g, float64 lr, float64 alpha, float64 eps, float64 wd" + ", float64 momentum" * m,
              "T p, T v" + ", T buf" * m + ", T gavg" * c,
              "C pp = (C)p, vv = (C)v, bb = " + ("(C)buf" if m else "(C)0") + ", aa = "
              + ("(C)gavg" if c else "(C)0") + "; gg::rmsprop_update<C>(pp, vv, bb, aa, (C)g,"
@@ -472,7 +500,7 @@ _ROWS = [
              + f", {'true' if m else 'false'}, {'true' if c else 'false'}); p = (T)pp; v = (T)vv;"
              + " buf = (T)bb;" * m + " gavg = (T)aa;" * c, _rmsprop_twin(m, c))
       for c in (False, True) for m in (False, True)],
-    Kernel("adagrad_update", "T g, T clr, T wd, T eps", "T p, T acc",
+    Kernel("adagrad_update", "T g, float64 clr, float64 wd, float64 eps", "T p, T acc",
            "C pp = (C)p, aa = (C)acc; gg::adagrad_update<C>(pp, aa, (C)g, (C)clr, (C)wd, (C)eps);"
            " p = (T)pp; acc = (T)aa;", _adagrad_update),
 ]
@@ -488,8 +516,7 @@ def warmup(device=None) -> list[str]:
     with cp.cuda.Device(d.index):
         for k in TABLE.values():
             for dt in (np.float32, np.float64):
-                args = [cp.zeros(1, {"T": dt, "int64": np.int64, "bool": np.bool_}[t])
-                        for t, _ in k.params()]
+                args = [cp.zeros(1, dt if t == "T" else np.dtype(t)) for t, _ in k.params()]
                 k.cuda_kernel()(*args)
             done.append(k.name)
         cp.cuda.Device().synchronize()
