@@ -32,7 +32,7 @@ from . import _device as _dev
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the sources in gpugrad/_cuda_src; a source checkout has them in kernels/.
 _SRC_DIRS = (_HERE / "_cuda_src", _HERE.parent / "kernels")
-SOURCES = ("common.cuh", "activations.cuh", "fused.cuh")
+SOURCES = ("common.cuh", "activations.cuh", "fused.cuh", "norm.cuh")
 
 
 def source_dir() -> Path:
@@ -296,6 +296,25 @@ def _softmax_xent_bwd(x, lse, t, scale, eps, ncls):
     return p
 
 
+def _norm_fwd(x, mean, rstd, w, b):
+    """``(x - mean) * rstd * w + b``; ``w`` 1.0 and ``b`` 0.0 (Python numbers) are skipped."""
+    y = np.subtract(x, mean)
+    y *= rstd
+    if not (w.__class__ is float and w == 1.0):
+        y *= w
+    if not (b.__class__ is float and b == 0.0):
+        y += b
+    return y
+
+
+def _norm_bwd(xhat, gw, rstd, mg, mgx):
+    t = np.multiply(xhat, mgx)
+    np.subtract(gw, t, out=t)
+    t -= mg
+    t *= rstd
+    return t
+
+
 def _sgd_update(g, lr, wd, momentum, dampening, nesterov, first, p, buf):
     if wd:
         g = g + wd * p
@@ -468,6 +487,10 @@ _ROWS = [
     Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, float64 eps, int64 ncls", "T gx",
            "gx = (T)gg::softmax_xent_bwd<C>((C)x, (C)lse, t == (i % ncls), (C)scale, (C)eps,"
            " (C)ncls);", _softmax_xent_bwd),
+    Kernel("norm_fwd", "T x, T mean, T rstd, T w, T b", "T y",
+           "y = (T)gg::norm_fwd<C>((C)x, (C)mean, (C)rstd, (C)w, (C)b);", _norm_fwd),
+    Kernel("norm_bwd", "T xhat, T gw, T rstd, T mg, T mgx", "T gx",
+           "gx = (T)gg::norm_bwd<C>((C)xhat, (C)gw, (C)rstd, (C)mg, (C)mgx);", _norm_bwd),
     Kernel("sgd_update",
            "T g, float64 lr, float64 wd, float64 momentum, float64 dampening, bool nesterov,"
            " bool first", "T p, T buf",

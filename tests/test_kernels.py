@@ -116,7 +116,28 @@ def _xent_cases(kernel, rng):
     return cases
 
 
-CASES = {"softmax_xent_bwd": _xent_cases}
+def _norm_cases(kernel, rng):
+    """The generic cases, then the launches layer and batch normalization make: x (rows, cols)
+    with the statistics of its rows (layer norm) or columns (batch norm) broadcast, the affine
+    parameters per column, or the numbers 1.0 and 0.0 where there are none."""
+    cases = _generic_cases(kernel, rng)
+    x = rng.normal(2.0, 3.0, (6, 5))
+    x[0, :2] = [1e4, -1e4]
+    for axis in (1, 0):
+        mean = x.mean(axis, keepdims=True)
+        rstd = 1.0 / np.sqrt(x.var(axis, keepdims=True) + 1e-5)
+        xhat = (x - mean) * rstd
+        for w, b in ((rng.normal(size=5), rng.normal(size=5)), (1.0, 0.0)):
+            if kernel.name == "norm_fwd":
+                cases.append(([x, mean, rstd, w, b, np.zeros(x.shape)], x.shape))
+                continue
+            gw = rng.normal(size=x.shape) * w
+            mg, mgx = gw.mean(axis, keepdims=True), (gw * xhat).mean(axis, keepdims=True)
+            cases.append(([xhat, gw, rstd, mg, mgx, np.zeros(x.shape)], x.shape))
+    return cases
+
+
+CASES = {"softmax_xent_bwd": _xent_cases, "norm_fwd": _norm_cases, "norm_bwd": _norm_cases}
 
 def _np_type(typ: str, dtype: str):
     return np.dtype(dtype) if typ == "T" else np.dtype(typ)
@@ -405,7 +426,8 @@ def test_every_kernel_body_compiles_for_sm90(tmp_path):
 def test_preamble_inlines_every_source():
     text = K.preamble()
     assert '#include "' not in text
-    for fn in ("tanh_bwd", "gelu_tanh_bwd", "softmax_xent_bwd", "adam_update", "sgd_update"):
+    for fn in ("tanh_bwd", "gelu_tanh_bwd", "softmax_xent_bwd", "adam_update", "sgd_update",
+               "norm_fwd", "norm_bwd"):
         assert fn in text
 
 
@@ -570,7 +592,7 @@ def test_cross_entropy_kernel_matches_log_softmax_nll(device):
 @pytest.mark.cuda
 @pytest.mark.skipif(not gg.cuda.is_available(), reason="CUDA is not available")
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
-@pytest.mark.parametrize("name", [n for n in K.TABLE if n.endswith(("_fwd", "_bwd"))])
+@pytest.mark.parametrize("name", [f"{a}_{d}" for a in K.ACTIVATIONS for d in ("fwd", "bwd")])
 def test_cuda_kernel_matches_twin(name, dtype):
     import cupy as cp
 
