@@ -432,8 +432,14 @@ class Activation:
     ``gg::<name>_fwd(x, *params)`` and ``gg::<name>_bwd(saved, gy, *params)``);
     ``fwd``/``bwd``: the NumPy twins (``fwd(x, *params, out=None)``,
     ``bwd(saved, gy, *params)``); ``saves``: what backward reads, ``"y"`` (the output) or
-    ``"x"`` (the input); ``params``: names of extra scalar parameters (leaky_relu's slope);
-    ``layer``: the ``gpugrad.nn`` module class implementing it.
+    ``"x"`` (the input).
+
+    The ``gpugrad.nn`` layer generated from the record: ``layer`` its class name (PyTorch's),
+    ``doc`` its docstring; its constructor takes ``params`` (the extra scalar parameters, named
+    as PyTorch's layer names them, e.g. leaky_relu's ``negative_slope``) with ``defaults``,
+    then ``inplace=False`` where ``inplace`` (accepted, as PyTorch's layer has it; the result
+    is a new tensor). Records sharing a layer are told apart by ``variant``, a constructor
+    argument and its value for this record (GELU's ``approximate``: ``"none"`` or ``"tanh"``).
     """
 
     name: str
@@ -442,6 +448,10 @@ class Activation:
     saves: str
     layer: str
     params: tuple[str, ...] = ()
+    defaults: tuple[float, ...] = ()
+    inplace: bool = False
+    variant: tuple[str, str] | None = None
+    doc: str = ""
 
     @property
     def saves_output(self) -> bool:
@@ -470,13 +480,26 @@ class Activation:
 
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
-    Activation("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y", "Tanh"),
-    Activation("sigmoid", _sigmoid, _sigmoid_bwd, "y", "Sigmoid"),
-    Activation("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y", "ReLU"),
-    Activation("gelu", _gelu_fwd, _gelu_bwd, "x", "GELU"),
-    Activation("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x", "GELU"),
-    Activation("leaky_relu", _leaky_fwd, _leaky_bwd, "x", "LeakyReLU", ("slope",)),
-    Activation("softsign", _softsign_fwd, _softsign_bwd, "x", "Softsign"),
+    Activation("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y", "Tanh",
+               doc="Applies the Hyperbolic Tangent (Tanh) function element-wise.\n\n"
+                   "``(exp(x) - exp(-x)) / (exp(x) + exp(-x))``."),
+    Activation("sigmoid", _sigmoid, _sigmoid_bwd, "y", "Sigmoid",
+               doc="Applies the Sigmoid function element-wise.\n\n``1 / (1 + exp(-x))``."),
+    Activation("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y", "ReLU",
+               inplace=True,
+               doc="Applies the rectified linear unit function element-wise.\n\n``max(0, x)``."),
+    Activation("gelu", _gelu_fwd, _gelu_bwd, "x", "GELU", variant=("approximate", "none"),
+               doc="Applies the Gaussian Error Linear Units function.\n\n``x * Phi(x)``, Phi "
+                   "the standard normal CDF.\n\nWith ``approximate='tanh'``: ``0.5 x (1 + "
+                   "tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."),
+    Activation("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x", "GELU",
+               variant=("approximate", "tanh")),
+    Activation("leaky_relu", _leaky_fwd, _leaky_bwd, "x", "LeakyReLU", ("negative_slope",),
+               (0.01,), inplace=True,
+               doc="Applies the LeakyReLU function element-wise.\n\n``x`` where ``x > 0``, "
+                   "else ``negative_slope * x``."),
+    Activation("softsign", _softsign_fwd, _softsign_bwd, "x", "Softsign",
+               doc="Applies the element-wise Softsign function.\n\n``x / (1 + |x|)``."),
 ]}
 
 # ---------------------------------------------------------------------------------------------

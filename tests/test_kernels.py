@@ -38,7 +38,7 @@ N_RANDOM = 64
 # Inputs that a kernel takes as one number for the whole launch (CuPy broadcasts a scalar), with
 # the values tried: case c uses the c-th value (cyclically). Other inputs vary per element.
 SCALARS: dict[str, tuple] = {
-    "slope": (0.01, 0.2, 1.5),
+    "negative_slope": (0.01, 0.2, 1.5),
     "lr": (0.1, 1e-3, 0.5),
     "wd": (0.0, 0.01, 0.1),
     "momentum": (0.0, 0.9, 0.9),
@@ -638,7 +638,7 @@ def test_cupy_generated_source_compiles_with_nvrtc():
     assert "CArray<float16, 2, 0, 1> _raw_z" in src and "T &y = _raw_y[_ind.get()];" in src
     assert K.preamble() in src and K.TABLE["bias_gelu"].body in src
     src = C.kernel_source(K.TABLE["leaky_relu_bwd"], "float32", "contiguous")
-    assert "const double slope" in src and "CArray<float, 1, 1, 1> _raw_gx" in src
+    assert "const double negative_slope" in src and "CArray<float, 1, 1, 1> _raw_gx" in src
     r = C.check("90", names={"leaky_relu_bwd", "softmax_xent_bwd"})
     assert r["compiled"] == 2 * 3 * 2 and not r["failed"], r["failed"]
 
