@@ -1,6 +1,6 @@
 """Forward + backward of layer and batch normalization: the fused op against what it replaces.
 
-    python -m benchmarks.norm [--device cpu|cuda] [--shape 256,512] [--rounds 21]
+    python -m benchmarks.norm [--device cpu|cuda] [--shape 256,512] [--rounds 21] [--repeats 1]
 
 For each of ``layer_norm`` (over the last axis, with weight and bias) and ``batch_norm``
 (training, with weight and bias), one forward and backward (input, weight and bias gradients)
@@ -13,7 +13,9 @@ of an (N, D) float32 batch by:
 - ``numpy``: forward and backward written by hand with NumPy (CuPy on a GPU), no autograd.
 
 Every contender's gradients are checked against the others' first. Median of interleaved
-rounds; writes ``results/norm_<cpu|cuda>.json`` with the load average beside the samples.
+rounds; with ``--repeats N`` the whole measurement runs N times (on a loaded machine) and the
+median of the N medians is reported. Writes ``results/norm_<cpu|cuda>.json`` with the load
+average beside the samples.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--shape", default="256,512")
     ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--repeats", type=int, default=1, help="whole measurements, median taken")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     import gpugrad as gg
@@ -104,7 +107,8 @@ def main(argv=None) -> dict:
           f"{H.THREADS} thread(s), load average {load_before[0]:.2f}")
     print(f"{'op':11} {'fused ms':>9} {'chain ms':>9} {'numpy ms':>9} {'vs chain':>9} "
           f"{'vs numpy':>9}")
-    results: dict = {"shape": list(shape), "load_before": load_before, "ops": {}}
+    results: dict = {"shape": list(shape), "rounds": a.rounds, "repeats": a.repeats,
+                     "load_before": load_before, "ops": {}}
     for kind in ("layer_norm", "batch_norm"):
         runs = contenders(kind, xp, gg, shape, device)
         grads = {name: fn() for name, fn in runs.items()}
@@ -112,9 +116,13 @@ def main(argv=None) -> dict:
             for got, want in zip(grads[name], grads["fused"]):
                 np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-4,
                                            err_msg=f"{kind}: {name} disagrees with fused")
-        s = H.interleaved(runs, {k: H.Timer(device) for k in runs}, a.rounds)
-        med = {k: H.median(v) for k, v in s.items()}
-        results["ops"][kind] = {"median_s": med, "samples_s": s,
+        repeats = []
+        for _ in range(a.repeats):
+            s = H.interleaved(runs, {k: H.Timer(device) for k in runs}, a.rounds)
+            repeats.append({"median_s": {k: H.median(v) for k, v in s.items()},
+                            "samples_s": s, "load": os.getloadavg()})
+        med = {k: H.median([r["median_s"][k] for r in repeats]) for k in runs}
+        results["ops"][kind] = {"median_s": med, "repeats": repeats,
                                 "speedup_vs_chain": med["chain"] / med["fused"],
                                 "speedup_vs_numpy": med["numpy"] / med["fused"]}
         print(f"{kind:11} {med['fused'] * 1e3:9.3f} {med['chain'] * 1e3:9.3f} "

@@ -222,14 +222,17 @@ class _Normalize:
         needs, axes, rstd, w = self.needs, self.axes, self.rstd, _wide(self.w)
         gy = _wide(gy)
         xhat = K.TABLE["norm_fwd"](_wide(self.x), self.mean, rstd, 1.0, 0.0)
-        gw = self._sum_p(gy * xhat) if needs[1] else None
+        t = gy * xhat
+        gw = self._sum_p(t) if needs[1] else None
         gb = self._sum_p(gy) if needs[2] else None
         if not needs[0]:
             return None, gw, gb
         g = gy if w.__class__ is float else gy * self._param(w)
         if not self.batch_stats:
             return g * rstd, gw, gb
-        t = g * xhat
+        if w.__class__ is not float:  # t becomes g * xhat (a new array if gw is t itself)
+            wv = self._param(w)
+            t = t * wv if gw is t else self.xp.multiply(t, wv, out=t)
         mgx = t.mean(axis=axes, keepdims=True)
         mg = g.mean(axis=axes, keepdims=True)
         return K.TABLE["norm_bwd"](xhat, g, rstd, mg, mgx), gw, gb
