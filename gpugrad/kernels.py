@@ -8,6 +8,11 @@ first use and memoized for the process (CuPy compiles per device and caches bina
 
 Arguments follow CuPy's order: inputs, then outputs. Kernels named ``*_update`` and
 ``bias_*`` write their outputs in place and return nothing useful on the CPU.
+
+Parameter types: ``T`` is the array dtype; hyperparameters (learning rates, eps, slopes, ...)
+are ``float64`` whatever ``T`` is, and each body casts them to ``C``, the type it computes in
+(float for float16 and float32, double for float64): a float16 row keeps ``eps=1e-8``, which
+float16 itself rounds to 0.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from . import _device as _dev
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the sources in gpugrad/_cuda_src; a source checkout has them in kernels/.
 _SRC_DIRS = (_HERE / "_cuda_src", _HERE.parent / "kernels")
-SOURCES = ("common.cuh", "activations.cuh", "fused.cuh")
+SOURCES = ("common.cuh", "activations.cuh", "fused.cuh", "norm.cuh")
 
 
 def source_dir() -> Path:
@@ -58,15 +63,34 @@ class Kernel:
         self.out_params = out_params
         self.body = _C + body
         self.twin = twin
+        self.nin = len([s for s in in_params.split(",") if s.strip()])
         self._cuda = None
 
     def __call__(self, *args):
         a0 = args[0]
         if isinstance(a0, (np.ndarray, np.generic)):
+            if a0.dtype == np.float16:
+                return self._host_half(args)
             if a0.ndim:
                 return self.twin(*args)
             return self._host_0d(args)
         return self.cuda_kernel()(*args)
+
+    def _host_half(self, args):
+        """float16 on the host as the kernel computes it: the twin in float32 (``C``), results
+        rounded to float16 and written back into the in-place outputs."""
+        wide = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16
+                else a for a in args]
+        got = self(*wide)
+        for a, w in zip(args[self.nin:], wide[self.nin:]):
+            if w is not a:
+                np.copyto(a, w, casting="same_kind")
+        back = {id(w): a for a, w in zip(args, wide)}
+
+        def narrow(r):
+            return back[id(r)] if id(r) in back else np.asarray(r).astype(np.float16)
+
+        return tuple(map(narrow, got)) if isinstance(got, tuple) else narrow(got)
 
     def _host_0d(self, args):
         """NumPy turns 0-d results into scalars, which ``out=`` cannot take: run on 1-element
@@ -126,7 +150,8 @@ def _sigmoid_bwd(y, gy):
 
 
 def _relu_bwd(y, gy):
-    return np.multiply(gy, ~(y <= 0))  # NaN passes the gradient through, as in PyTorch
+    # 0 where y <= 0 (whatever gy is, inf included); gy where y > 0 or y is NaN, as PyTorch.
+    return np.where(y <= 0, 0.0, gy)
 
 
 def _leaky_fwd(x, slope, out=None):
@@ -271,6 +296,25 @@ def _softmax_xent_bwd(x, lse, t, scale, eps, ncls):
     return p
 
 
+def _norm_fwd(x, mean, rstd, w, b):
+    """``(x - mean) * rstd * w + b``; ``w`` 1.0 and ``b`` 0.0 (Python numbers) are skipped."""
+    y = np.subtract(x, mean)
+    y *= rstd
+    if not (w.__class__ is float and w == 1.0):
+        y *= w
+    if not (b.__class__ is float and b == 0.0):
+        y += b
+    return y
+
+
+def _norm_bwd(xhat, gw, rstd, mg, mgx):
+    t = np.multiply(xhat, mgx)
+    np.subtract(gw, t, out=t)
+    t -= mg
+    t *= rstd
+    return t
+
+
 def _sgd_update(g, lr, wd, momentum, dampening, nesterov, first, p, buf):
     if wd:
         g = g + wd * p
@@ -388,8 +432,14 @@ class Activation:
     ``gg::<name>_fwd(x, *params)`` and ``gg::<name>_bwd(saved, gy, *params)``);
     ``fwd``/``bwd``: the NumPy twins (``fwd(x, *params, out=None)``,
     ``bwd(saved, gy, *params)``); ``saves``: what backward reads, ``"y"`` (the output) or
-    ``"x"`` (the input); ``params``: names of extra scalar parameters (leaky_relu's slope);
-    ``layer``: the ``gpugrad.nn`` module class implementing it.
+    ``"x"`` (the input).
+
+    The ``gpugrad.nn`` layer generated from the record: ``layer`` its class name (PyTorch's),
+    ``doc`` its docstring; its constructor takes ``params`` (the extra scalar parameters, named
+    as PyTorch's layer names them, e.g. leaky_relu's ``negative_slope``) with ``defaults``,
+    then ``inplace=False`` where ``inplace`` (accepted, as PyTorch's layer has it; the result
+    is a new tensor). Records sharing a layer are told apart by ``variant``, a constructor
+    argument and its value for this record (GELU's ``approximate``: ``"none"`` or ``"tanh"``).
     """
 
     name: str
@@ -398,6 +448,10 @@ class Activation:
     saves: str
     layer: str
     params: tuple[str, ...] = ()
+    defaults: tuple[float, ...] = ()
+    inplace: bool = False
+    variant: tuple[str, str] | None = None
+    doc: str = ""
 
     @property
     def saves_output(self) -> bool:
@@ -406,7 +460,7 @@ class Activation:
     def rows(self) -> list[Kernel]:
         """The kernel rows: ``<name>_fwd``, ``<name>_bwd`` and ``bias_<name>``."""
         n, s = self.name, self.saves
-        pdecl = "".join(f", T {p}" for p in self.params)
+        pdecl = "".join(f", float64 {p}" for p in self.params)
         pargs = "".join(f", (C){p}" for p in self.params)
         rows = [
             Kernel(f"{n}_fwd", "T x" + pdecl, "T y", f"y = (T)gg::{n}_fwd<C>((C)x{pargs});",
@@ -426,13 +480,26 @@ class Activation:
 
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
-    Activation("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y", "Tanh"),
-    Activation("sigmoid", _sigmoid, _sigmoid_bwd, "y", "Sigmoid"),
-    Activation("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y", "ReLU"),
-    Activation("gelu", _gelu_fwd, _gelu_bwd, "x", "GELU"),
-    Activation("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x", "GELU"),
-    Activation("leaky_relu", _leaky_fwd, _leaky_bwd, "x", "LeakyReLU", ("slope",)),
-    Activation("softsign", _softsign_fwd, _softsign_bwd, "x", "Softsign"),
+    Activation("tanh", lambda x, out=None: np.tanh(x, out=out), _tanh_bwd, "y", "Tanh",
+               doc="Applies the Hyperbolic Tangent (Tanh) function element-wise.\n\n"
+                   "``(exp(x) - exp(-x)) / (exp(x) + exp(-x))``."),
+    Activation("sigmoid", _sigmoid, _sigmoid_bwd, "y", "Sigmoid",
+               doc="Applies the Sigmoid function element-wise.\n\n``1 / (1 + exp(-x))``."),
+    Activation("relu", lambda x, out=None: np.maximum(x, 0.0, out=out), _relu_bwd, "y", "ReLU",
+               inplace=True,
+               doc="Applies the rectified linear unit function element-wise.\n\n``max(0, x)``."),
+    Activation("gelu", _gelu_fwd, _gelu_bwd, "x", "GELU", variant=("approximate", "none"),
+               doc="Applies the Gaussian Error Linear Units function.\n\n``x * Phi(x)``, Phi "
+                   "the standard normal CDF.\n\nWith ``approximate='tanh'``: ``0.5 x (1 + "
+                   "tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."),
+    Activation("gelu_tanh", _gelu_tanh_fwd, _gelu_tanh_bwd, "x", "GELU",
+               variant=("approximate", "tanh")),
+    Activation("leaky_relu", _leaky_fwd, _leaky_bwd, "x", "LeakyReLU", ("negative_slope",),
+               (0.01,), inplace=True,
+               doc="Applies the LeakyReLU function element-wise.\n\n``x`` where ``x > 0``, "
+                   "else ``negative_slope * x``."),
+    Activation("softsign", _softsign_fwd, _softsign_bwd, "x", "Softsign",
+               doc="Applies the element-wise Softsign function.\n\n``x / (1 + |x|)``."),
 ]}
 
 # ---------------------------------------------------------------------------------------------
@@ -440,31 +507,38 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
 
 _ROWS = [
     *[row for act in ACTIVATIONS.values() for row in act.rows()],
-    Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, T eps, int64 ncls", "T gx",
+    Kernel("softmax_xent_bwd", "T x, T lse, int64 t, T scale, float64 eps, int64 ncls", "T gx",
            "gx = (T)gg::softmax_xent_bwd<C>((C)x, (C)lse, t == (i % ncls), (C)scale, (C)eps,"
            " (C)ncls);", _softmax_xent_bwd),
+    Kernel("norm_fwd", "T x, T mean, T rstd, T w, T b", "T y",
+           "y = (T)gg::norm_fwd<C>((C)x, (C)mean, (C)rstd, (C)w, (C)b);", _norm_fwd),
+    Kernel("norm_bwd", "T xhat, T gw, T rstd, T mg, T mgx", "T gx",
+           "gx = (T)gg::norm_bwd<C>((C)xhat, (C)gw, (C)rstd, (C)mg, (C)mgx);", _norm_bwd),
     Kernel("sgd_update",
-           "T g, T lr, T wd, T momentum, T dampening, bool nesterov, bool first", "T p, T buf",
+           "T g, float64 lr, float64 wd, float64 momentum, float64 dampening, bool nesterov,"
+           " bool first", "T p, T buf",
            "C pp = (C)p, bb = (C)buf; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)momentum,"
            " (C)dampening, nesterov, first); p = (T)pp; if ((C)momentum != (C)0) buf = (T)bb;",
            _sgd_update),
-    Kernel("sgd_plain_update", "T g, T lr, T wd", "T p",
+    Kernel("sgd_plain_update", "T g, float64 lr, float64 wd", "T p",
            "C pp = (C)p, bb = (C)0; gg::sgd_update<C>(pp, bb, (C)g, (C)lr, (C)wd, (C)0, (C)0,"
            " false, false); p = (T)pp;", _sgd_plain_update),
     Kernel("adam_update",
-           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T g, float64 lr, float64 beta1, float64 beta2, float64 eps, float64 wd, float64 bc1,"
+           " float64 bc2_sqrt, bool decoupled",
            "T p, T m, T v",
            "C pp = (C)p, mm = (C)m, vv = (C)v; gg::adam_update<C>(pp, mm, vv, (C)g, (C)lr,"
            " (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt, decoupled);"
            " p = (T)pp; m = (T)mm; v = (T)vv;", _adam_update),
     Kernel("adam_amsgrad_update",
-           "T g, T lr, T beta1, T beta2, T eps, T wd, T bc1, T bc2_sqrt, bool decoupled",
+           "T g, float64 lr, float64 beta1, float64 beta2, float64 eps, float64 wd, float64 bc1,"
+           " float64 bc2_sqrt, bool decoupled",
            "T p, T m, T v, T vmax",
            "C pp = (C)p, mm = (C)m, vv = (C)v, vx = (C)vmax; gg::adam_amsgrad_update<C>(pp, mm,"
            " vv, vx, (C)g, (C)lr, (C)beta1, (C)beta2, (C)eps, (C)wd, (C)bc1, (C)bc2_sqrt,"
            " decoupled); p = (T)pp; m = (T)mm; v = (T)vv; vmax = (T)vx;", _adam_update),
     *[Kernel(f"rmsprop{'_centered' * c}{'_momentum' * m}_update",
-             "T g, T lr, T alpha, T eps, T wd" + ", T momentum" * m,
+             "T g, float64 lr, float64 alpha, float64 eps, float64 wd" + ", float64 momentum" * m,
              "T p, T v" + ", T buf" * m + ", T gavg" * c,
              "C pp = (C)p, vv = (C)v, bb = " + ("(C)buf" if m else "(C)0") + ", aa = "
              + ("(C)gavg" if c else "(C)0") + "; gg::rmsprop_update<C>(pp, vv, bb, aa, (C)g,"
@@ -472,7 +546,7 @@ _ROWS = [
              + f", {'true' if m else 'false'}, {'true' if c else 'false'}); p = (T)pp; v = (T)vv;"
              + " buf = (T)bb;" * m + " gavg = (T)aa;" * c, _rmsprop_twin(m, c))
       for c in (False, True) for m in (False, True)],
-    Kernel("adagrad_update", "T g, T clr, T wd, T eps", "T p, T acc",
+    Kernel("adagrad_update", "T g, float64 clr, float64 wd, float64 eps", "T p, T acc",
            "C pp = (C)p, aa = (C)acc; gg::adagrad_update<C>(pp, aa, (C)g, (C)clr, (C)wd, (C)eps);"
            " p = (T)pp; acc = (T)aa;", _adagrad_update),
 ]
@@ -488,8 +562,7 @@ def warmup(device=None) -> list[str]:
     with cp.cuda.Device(d.index):
         for k in TABLE.values():
             for dt in (np.float32, np.float64):
-                args = [cp.zeros(1, {"T": dt, "int64": np.int64, "bool": np.bool_}[t])
-                        for t, _ in k.params()]
+                args = [cp.zeros(1, dt if t == "T" else np.dtype(t)) for t, _ in k.params()]
                 k.cuda_kernel()(*args)
             done.append(k.name)
         cp.cuda.Device().synchronize()

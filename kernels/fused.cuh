@@ -19,7 +19,7 @@ GG_HD T softmax_xent_bwd(T x, T lse, bool is_target, T scale, T eps, T ncls) {
 template <typename T>
 GG_HD void sgd_update(T& p, T& buf, T g, T lr, T wd, T momentum, T dampening, bool nesterov,
                       bool first) {
-  g = g + wd * p;
+  if (wd != T(0)) g = g + wd * p;  // not 0 * p: an inf parameter would give NaN
   if (momentum != T(0)) {
     buf = first ? g : momentum * buf + (T(1) - dampening) * g;
     g = nesterov ? g + momentum * buf : buf;
@@ -34,7 +34,7 @@ GG_HD void adam_update(T& p, T& m, T& v, T g, T lr, T beta1, T beta2, T eps, T w
                        T bc2_sqrt, bool decoupled) {
   if (decoupled) {
     p = p * (T(1) - lr * wd);
-  } else {
+  } else if (wd != T(0)) {
     g = g + wd * p;
   }
   m = beta1 * m + (T(1) - beta1) * g;

@@ -16,6 +16,7 @@ import digits  # noqa: E402
 import manual_vs_auto  # noqa: E402
 import micrograd_mlp  # noqa: E402
 import moons  # noqa: E402
+import regression_bn  # noqa: E402
 
 from benchmarks import gpu_check  # noqa: E402
 
@@ -55,6 +56,36 @@ def test_manual_and_autograd_gradients_agree(device):
     assert r["losses"][-1][0] < r["losses"][0][0]
 
 
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_regression_bn_learns_with_workers_and_a_schedule(norm, device, capsys):
+    """Six epochs with two loader workers and the cosine schedule: the training MSE (of the
+    standardized target, whose variance is 1) falls below 0.15 and to under half the first
+    epoch's; the test R^2 passes 0.88."""
+    r = regression_bn.main(epochs=6, norm=norm, device=device, num_workers=2)
+    losses = r["train_losses"]
+    assert len(losses) == 6 and losses[-1] < 0.15 and losses[-1] < 0.5 * losses[0]
+    assert r["r2"] > 0.88 and r["device"].startswith(device)
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("epoch")]
+    assert [int(line.split()[1]) for line in lines] == [1, 2, 3, 4, 5, 6]
+    lrs = [float(line.split()[3]) for line in lines]  # cosine from 3e-3 towards 1.5e-4
+    assert lrs[0] == pytest.approx(3e-3) and all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert "workers: 2" in out and ("BatchNorm1d(64" in out) == (norm == "batch")
+    model = r["model"]
+    if norm == "batch":  # 1600 samples, batches of 64: 25 steps an epoch
+        assert model[1].num_batches_tracked.item() == 6 * 25
+    Xtr, ytr, Xte, yte, y_std = regression_bn.load_friedman("cpu")
+    model.to("cpu").eval()
+    with gg.no_grad():
+        err = (model(Xte) - yte).numpy().astype(np.float64)
+    assert np.sqrt((err**2).mean()) * y_std == pytest.approx(r["rmse"], rel=1e-4)
+
+
+def test_regression_bn_rejects_an_unknown_norm():
+    with pytest.raises(ValueError, match="norm must be"):
+        regression_bn.build_model(10, norm="group")
+
+
 def test_backprop_walkthrough(tmp_path, capsys):
     r = backprop_walkthrough.main(out=tmp_path, steps=20)
     assert r["derivative"]["exact"] == 14.0
@@ -91,6 +122,15 @@ def test_example_command_line_at_its_gpu_check_size(name, tmp_path):
         assert "training accuracy 100.0%" in r.stdout
     if name == "backprop_walkthrough":
         assert "(cpu)" in r.stdout
+
+
+def test_regression_bn_command_line_prints_one_line_per_epoch(tmp_path):
+    r = _run([sys.executable, str(ROOT / "examples" / "regression_bn.py"), "--epochs", "2",
+              "--device", "cpu", "--norm", "layer"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [line.split()[:2] for line in r.stdout.splitlines() if line.startswith("epoch")] == [
+        ["epoch", "1"], ["epoch", "2"]]
+    assert re.search(r"final test R\^2: 0\.[0-9]{4}", r.stdout), r.stdout
 
 
 def test_digits_command_line_checks_accuracy_only_when_asked(tmp_path):

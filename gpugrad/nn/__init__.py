@@ -3,31 +3,32 @@
 from . import functional, init, parallel, utils
 from .activation import (
     ELU,
+    GELU,
     Hardtanh,
+    LeakyReLU,
     LogSoftmax,
     Mish,
     PReLU,
+    ReLU,
     ReLU6,
+    Sigmoid,
     SiLU,
     Softmin,
     Softplus,
     Softsign,
+    Tanh,
 )
+from .activation import LAYERS as _ACTIVATION_LAYERS
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .flatten import Unflatten
 from .layers import (
-    GELU,
     MLP,
     Dropout,
     Flatten,
     Identity,
-    LeakyReLU,
     Linear,
-    ReLU,
     Sequential,
-    Sigmoid,
     Softmax,
-    Tanh,
 )
 from .lazy import LazyLinear
 from .loss import (
@@ -54,3 +55,6 @@ __all__ = [
     "Softmin", "Softplus", "Softsign", "Tanh", "Unflatten", "UninitializedParameter",
     "functional", "init", "parallel", "utils",
 ]
+# The layer of every activation record (kernels.ACTIVATIONS), those added later included.
+globals().update(_ACTIVATION_LAYERS)
+__all__ += sorted(set(_ACTIVATION_LAYERS) - set(__all__))

@@ -1,14 +1,188 @@
-"""Activation modules beyond those in ``layers``: SiLU, ELU, Softplus, Mish, Hardtanh, ReLU6,
-PReLU, LogSoftmax, Softsign, Softmin (each a thin face over ``nn.functional``)."""
+"""Activation modules.
+
+The layers of the fused activations (ReLU, Tanh, Sigmoid, GELU, LeakyReLU, Softsign) are
+generated from the activation record, ``kernels.ACTIVATIONS``: one class per ``layer`` name,
+its constructor arguments, docstring and ``extra_repr`` from the record, its forward the
+record's op. Adding a record adds its layer (and ``gpugrad.nn`` exports it); what type
+checkers see of a generated layer is declared below under ``TYPE_CHECKING`` (a test keeps
+the two equal). The others (SiLU, ELU, Softplus, Mish, Hardtanh, ReLU6, PReLU, LogSoftmax,
+Softmin) are written out, each a thin face over ``nn.functional``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+import textwrap
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import creation as _c
+from .. import kernels as K
+from ..ops.activation import OPS
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter, TensorMap
+
+
+class ActivationLayer(TensorMap, Module):
+    """Base of the layers generated from the activation record: ``forward`` applies the fused
+    op of the record that the layer's arguments select, with the layer's parameters."""
+
+    records: ClassVar[dict[str | None, K.Activation]]  # by the value of the variant argument
+    variant: ClassVar[str | None] = None  # the constructor argument choosing among records
+    param_names: ClassVar[tuple[str, ...]] = ()
+    takes_inplace: ClassVar[bool] = False
+    inplace: bool
+
+    def _record(self) -> K.Activation:
+        return self.records[getattr(self, self.variant) if self.variant else None]
+
+    def forward(self, input: Tensor) -> Tensor:
+        rec = self._record()
+        return OPS[rec.name].apply(input, *[float(getattr(self, p)) for p in rec.params])
+
+    def extra_repr(self) -> str:
+        parts = [f"{p}={getattr(self, p)}" for p in self.param_names]
+        if self.variant:
+            parts.append(f"{self.variant}={getattr(self, self.variant)!r}")
+        if self.takes_inplace and self.inplace:
+            parts.append("inplace=True")
+        return ", ".join(parts)
+
+
+def _signature(rec: K.Activation) -> inspect.Signature:
+    """The constructor's signature (after self): the record's parameters with their defaults,
+    the variant argument, ``inplace``."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    ps = [inspect.Parameter(n, kind, default=d, annotation=float)
+          for n, d in zip(rec.params, rec.defaults)]
+    if rec.variant:
+        ps.append(inspect.Parameter(rec.variant[0], kind, default=rec.variant[1],
+                                    annotation=str))
+    if rec.inplace:
+        ps.append(inspect.Parameter("inplace", kind, default=False, annotation=bool))
+    return inspect.Signature(ps, return_annotation=None)
+
+
+def _layer_class(name: str, records: list[K.Activation]) -> type[ActivationLayer]:
+    """The layer class ``name`` of the records naming it (several only with a variant)."""
+    first = records[0]
+    sig = _signature(first)
+    names = list(sig.parameters)  # the variant's default is the first record's value
+    if any(list(_signature(r).parameters) != names for r in records) or (
+            len(records) > 1 and not first.variant):
+        raise TypeError(f"the activation records of layer {name} disagree on its arguments")
+    by_value = {r.variant[1] if r.variant else None: r for r in records}
+    variant = first.variant[0] if first.variant else None
+
+    def __init__(self: ActivationLayer, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{name}(): {exc}") from None
+        bound.apply_defaults()
+        if variant and bound.arguments[variant] not in by_value:
+            raise ValueError(f"{variant} must be {' or '.join(map(repr, by_value))}, "
+                             f"got {bound.arguments[variant]!r}")
+        ActivationLayer.__init__(self)
+        for arg, value in bound.arguments.items():
+            setattr(self, arg, value)
+
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *sig.parameters.values()])
+    doc = next((r.doc for r in records if r.doc), f"The {first.name} activation.")
+    args = [f"{n}: default ``{d!r}``" for n, d in zip(first.params, first.defaults)]
+    if variant:
+        args.append(f"{variant}: {' or '.join(f'``{v!r}``' for v in by_value)}; default "
+                    f"``{sig.parameters[variant].default!r}``")
+    if first.inplace:
+        args.append("inplace: accepted (as PyTorch's); the result is a new tensor. Default: "
+                    "``False``")
+    doc = "\n\n".join(textwrap.fill(par, 88) for par in doc.split("\n\n"))
+    if args:
+        doc += "\n\nArgs:\n" + "\n".join("    " + a for a in args)
+    attrs: dict[str, Any] = {
+        "__init__": __init__, "__doc__": doc, "__module__": __name__,
+        "__qualname__": name, "records": by_value, "variant": variant,
+        "param_names": first.params, "takes_inplace": first.inplace}
+    return type(name, (ActivationLayer,), attrs)
+
+
+def _generate() -> dict[str, type[ActivationLayer]]:
+    groups: dict[str, list[K.Activation]] = {}
+    for rec in K.ACTIVATIONS.values():
+        groups.setdefault(rec.layer, []).append(rec)
+    return {name: _layer_class(name, recs) for name, recs in groups.items()}
+
+
+#: Layer name -> class, one for every ``layer`` of ``kernels.ACTIVATIONS``.
+LAYERS: dict[str, type[ActivationLayer]] = _generate()
+
+# What type checkers and the API reference see of the generated layers (a test keeps it current).
+if TYPE_CHECKING:  # written by `python -m gpugrad.nn.stubgen` from the records: do not edit
+
+    class Tanh(ActivationLayer):
+        """Applies the Hyperbolic Tangent (Tanh) function element-wise.
+
+        ``(exp(x) - exp(-x)) / (exp(x) + exp(-x))``.
+        """
+
+        def __init__(self) -> None: ...
+
+    class Sigmoid(ActivationLayer):
+        """Applies the Sigmoid function element-wise.
+
+        ``1 / (1 + exp(-x))``.
+        """
+
+        def __init__(self) -> None: ...
+
+    class ReLU(ActivationLayer):
+        """Applies the rectified linear unit function element-wise.
+
+        ``max(0, x)``.
+
+        Args:
+            inplace: accepted (as PyTorch's); the result is a new tensor. Default: ``False``
+        """
+
+        def __init__(self, inplace: bool = False) -> None: ...
+
+    class GELU(ActivationLayer):
+        """Applies the Gaussian Error Linear Units function.
+
+        ``x * Phi(x)``, Phi the standard normal CDF.
+
+        With ``approximate='tanh'``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+        Args:
+            approximate: ``'none'`` or ``'tanh'``; default ``'none'``
+        """
+
+        def __init__(self, approximate: str = "none") -> None: ...
+
+    class LeakyReLU(ActivationLayer):
+        """Applies the LeakyReLU function element-wise.
+
+        ``x`` where ``x > 0``, else ``negative_slope * x``.
+
+        Args:
+            negative_slope: default ``0.01``
+            inplace: accepted (as PyTorch's); the result is a new tensor. Default: ``False``
+        """
+
+        def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None: ...
+
+    class Softsign(ActivationLayer):
+        """Applies the element-wise Softsign function.
+
+        ``x / (1 + |x|)``.
+        """
+
+        def __init__(self) -> None: ...
+
+else:
+    globals().update(LAYERS)
 
 
 def _inplace_repr(inplace: bool) -> str:
@@ -151,9 +325,3 @@ class Softmin(TensorMap, Module):
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
-
-class Softsign(TensorMap, Module):
-    """``x / (1 + |x|)``."""
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.softsign(input)

@@ -196,8 +196,9 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """Normalize over the last ``len(normalized_shape)`` dimensions (biased variance), then
     scale by ``weight`` and shift by ``bias`` (both of ``normalized_shape``).
 
-    A composite of mean, subtract, square, mean, sqrt and divide; a fused kernel would
-    replace it.
+    One graph node: the statistics are reductions, the normalization and affine map one fused
+    pass (the ``norm_fwd`` kernel row), and so is the input gradient's final step
+    (``norm_bwd``).
     """
     shape = _norm_shape(normalized_shape)
     k = len(shape)
@@ -205,19 +206,13 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
         raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size "
                            f"{list(input.shape)}")
-    for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and tuple(p.shape) != shape:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
-                               f"{name} of shape {list(p.shape)} and normalized_shape = "
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
-    dims = tuple(range(input.ndim - k, input.ndim))
-    xc = input - input.mean(dims, keepdim=True)
-    y = xc / sqrt((xc * xc).mean(dims, keepdim=True) + float(eps))
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    return _N.LayerNorm.apply(input, 1.0 if weight is None else weight,
+                              0.0 if bias is None else bias, k=k, eps=float(eps))
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -227,8 +222,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
     Training: with the batch's mean and biased variance; the running statistics (when given)
     are updated in place, ``r = (1 - momentum) r + momentum s``, with the UNBIASED batch
-    variance for ``running_var``. Evaluation: with the running statistics.
-    A composite; a fused kernel would replace it.
+    variance for ``running_var``. Evaluation: with the running statistics. One graph node
+    (the fused ``norm_fwd`` / ``norm_bwd`` kernel rows); the running statistics are not
+    differentiable.
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dimensions (N, C, ...), "
@@ -238,34 +234,35 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.requires_grad and _ag.is_grad_enabled():
+            raise RuntimeError(f"batch_norm is not differentiable with respect to {name}; it "
+                               "cannot have requires_grad=True")
     view = (1, c) + (1,) * (input.ndim - 2)
-    dims = (0,) + tuple(range(2, input.ndim))
+    x = input._data
     if training:
         count = input.numel() // max(c, 1)
         if count <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {list(input.shape)}")
-        mean = input.mean(dims, keepdim=True)
-        xc = input - mean
-        var = (xc * xc).mean(dims, keepdim=True)
-        if running_mean is not None and running_var is not None:
-            m = float(momentum)
-            with _ag.no_grad():
-                bm = mean.detach().reshape(c)
-                bv = var.detach().reshape(c) * (count / (count - 1))
-                running_mean.copy_(running_mean * (1.0 - m) + bm * m)
-                running_var.copy_(running_var * (1.0 - m) + bv * m)
+        mean, var, _ = _N.moments(x, (0,) + tuple(range(2, input.ndim)), float(eps))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        xc = input - running_mean.reshape(view)
-        var = running_var.reshape(view)
-    y = xc / sqrt(var + float(eps))
-    if weight is not None:
-        y = y * weight.reshape(view)
-    if bias is not None:
-        y = y + bias.reshape(view)
+        _dev.same_device_or_raise(x, running_mean._data)
+        dt = np.float32 if x.dtype == np.float16 else x.dtype  # float16 computes in float32
+        mean, var = (t._data.reshape(view).astype(dt) for t in (running_mean, running_var))
+    w, b = (p if p is None or p.ndim == 1 else p.reshape(c) for p in (weight, bias))
+    y = _N.BatchNorm.apply(input, 1.0 if w is None else w, 0.0 if b is None else b, mean=mean,
+                           var=var, batch_stats=training, eps=float(eps))
+    if training and running_mean is not None and running_var is not None:
+        m = float(momentum)
+        with _ag.no_grad():
+            bm = _wrap(mean.reshape(c), None)
+            bv = _wrap(var.reshape(c), None) * (count / (count - 1))
+            running_mean.copy_(running_mean * (1.0 - m) + bm * m)
+            running_var.copy_(running_var * (1.0 - m) + bv * m)
     return y
 
 

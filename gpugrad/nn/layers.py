@@ -1,4 +1,5 @@
-"""Layers and losses as Modules: Linear, Sequential, activations, Dropout, MLP, losses."""
+"""Layers as Modules: Identity, Linear, Sequential, Flatten, Softmax, Dropout, MLP (the fused
+activations' layers are generated in ``activation``; losses live in ``loss``)."""
 
 from __future__ import annotations
 
@@ -95,47 +96,6 @@ class Flatten(TensorMap, Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-class ReLU(TensorMap, Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
-
-
-class Tanh(TensorMap, Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.tanh(input)
-
-
-class Sigmoid(TensorMap, Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.sigmoid(input)
-
-
-class LeakyReLU(TensorMap, Module):
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class GELU(TensorMap, Module):
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.gelu(input, self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate='{self.approximate}'"
 
 
 class Softmax(TensorMap, Module):

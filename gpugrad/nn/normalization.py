@@ -1,5 +1,6 @@
-"""Normalization layers: ``LayerNorm`` and ``BatchNorm1d`` (composites of gpugrad ops; fused
-kernels would replace the arithmetic, not the interface)."""
+"""Normalization layers: ``LayerNorm`` and ``BatchNorm1d``, each one graph node per call
+(``functional.layer_norm`` / ``batch_norm``: reductions for the statistics, then the fused
+``norm_fwd`` / ``norm_bwd`` kernel rows)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Neural-network ops: softmax, log-softmax, fused cross-entropy, linear and linear+activation."""
+"""Neural-network ops: softmax, log-softmax, fused cross-entropy, linear and linear+activation,
+layer and batch normalization."""
 
 from __future__ import annotations
 
@@ -216,6 +217,131 @@ class LinearAct(Op):
         saved = saved.reshape(-1, saved.shape[-1])
         g2 = gy.reshape(-1, gy.shape[-1])
         return _linear_graph_grads(self, g2 * DERIVATIVES[name](self.xp, saved, *self.params))
+
+# --- normalization ----------------------------------------------------------------------------
+
+
+def _wide(a):
+    """float16 arrays as float32 (normalization computes half precision in float), others as
+    they are."""
+    return a.astype(np.float32) if a.__class__ is not float and a.dtype == np.float16 else a
+
+
+def moments(x, axes: tuple[int, ...], eps: float):
+    """Mean, biased variance and ``rstd = 1 / sqrt(var + eps)`` of array ``x`` over ``axes``
+    (kept as size-1 axes): in x's dtype, in float32 for float16."""
+    xp = _dev.array_module(x)
+    x = _wide(x)
+    mean = x.mean(axis=axes, keepdims=True)
+    d = x - mean
+    d *= d
+    var = d.mean(axis=axes, keepdims=True)
+    rstd = var + eps
+    xp.sqrt(rstd, out=rstd)
+    xp.divide(1.0, rstd, out=rstd)
+    return mean, var, rstd
+
+
+class _Normalize:
+    """``y = (x - mean) * rstd * weight + bias`` in one pass (the ``norm_fwd`` kernel row), the
+    statistics taken over ``self.axes``. Inputs: x, weight, bias (Tensors, or the numbers 1.0
+    and 0.0 where absent); ``self.view`` is the shape the parameters take to broadcast against
+    x (None: as they are) and ``self.paxes`` the axes their gradients are summed over.
+
+    With ``batch_stats`` the statistics are x's own, so backward differentiates through them:
+    ``dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`` with ``g = dy * weight`` (two
+    reductions, then the ``norm_bwd`` row); otherwise they are constants and ``dx = g * rstd``.
+    float16 is computed in float32 (statistics included) and rounded at the end. Saves x,
+    weight and the statistics (``graph_backward`` recomputes them from x). A mixin of the op
+    classes below, not an op of its own.
+    """
+
+    saved_inputs = (0, 1)
+    axes: tuple[int, ...]
+    paxes: tuple[int, ...]
+    view: tuple[int, ...] | None
+    batch_stats: bool
+
+    def _normalize(self, x, weight, bias, mean, rstd, eps):
+        self.x, self.w, self.mean, self.rstd, self.eps = x, weight, mean, rstd, eps
+        y = K.TABLE["norm_fwd"](_wide(x), mean, rstd, self._param(_wide(weight)),
+                                self._param(_wide(bias)))
+        return y.astype(x.dtype, copy=False)
+
+    def _param(self, p):
+        return p if self.view is None or p.__class__ is float else p.reshape(self.view)
+
+    def _sum_p(self, g):
+        """A parameter's gradient: ``g`` summed over the axes the parameter was broadcast on."""
+        return g.sum(self.paxes) if self.paxes else g
+
+    def backward(self, gy):
+        needs, axes, rstd, w = self.needs, self.axes, self.rstd, _wide(self.w)
+        gy = _wide(gy)
+        xhat = K.TABLE["norm_fwd"](_wide(self.x), self.mean, rstd, 1.0, 0.0)
+        t = gy * xhat
+        gw = self._sum_p(t) if needs[1] else None
+        gb = self._sum_p(gy) if needs[2] else None
+        if not needs[0]:
+            return None, gw, gb
+        g = gy if w.__class__ is float else gy * self._param(w)
+        if not self.batch_stats:
+            return g * rstd, gw, gb
+        if w.__class__ is not float:  # t becomes g * xhat (a new array if gw is t itself)
+            wv = self._param(w)
+            t = t * wv if gw is t else self.xp.multiply(t, wv, out=t)
+        mgx = t.mean(axis=axes, keepdims=True)
+        mg = g.mean(axis=axes, keepdims=True)
+        return K.TABLE["norm_bwd"](xhat, g, rstd, mg, mgx), gw, gb
+
+    def graph_backward(self, gy):
+        """The same gradients from differentiable ops on Tensors (for higher-order gradients)."""
+        x, w, axes = self.x, self.w, self.axes
+        if self.batch_stats:
+            xc = x - x.mean(axes, keepdim=True)
+            rstd = 1.0 / ((xc * xc).mean(axes, keepdim=True) + self.eps).sqrt()
+        else:
+            xc, rstd = x - self.mean, self.rstd
+        xhat = xc * rstd
+        g = gy if w.__class__ is float else gy * self._param(w)
+        if self.batch_stats:
+            gx = rstd * (g - g.mean(axes, keepdim=True)
+                         - xhat * (g * xhat).mean(axes, keepdim=True))
+        else:
+            gx = g * rstd
+        needs = self.needs
+        return (gx if needs[0] else None, self._sum_p(gy * xhat) if needs[1] else None,
+                self._sum_p(gy) if needs[2] else None)
+
+
+class LayerNorm(_Normalize, Op):
+    """Layer normalization over the last ``k`` axes of x, with an elementwise affine map whose
+    parameters have the shape of those axes."""
+
+    batch_stats = True
+    view = None
+
+    def forward(self, x, weight, bias, k=1, eps=1e-5):
+        self.axes = tuple(range(x.ndim - k, x.ndim))
+        self.paxes = tuple(range(x.ndim - k))
+        mean, _, rstd = moments(x, self.axes, eps)
+        return self._normalize(x, weight, bias, mean, rstd, eps)
+
+
+class BatchNorm(_Normalize, Op):
+    """Batch normalization of (N, C, *) over every axis but the channels (1), with per-channel
+    parameters (C,). ``mean`` and ``var`` (arrays shaped to broadcast against x, in the dtype
+    ``moments`` gives) are the batch's statistics (``batch_stats``, training) or the running
+    ones (evaluation)."""
+
+    def forward(self, x, weight, bias, mean=None, var=None, batch_stats=True, eps=1e-5):
+        self.axes = self.paxes = (0,) + tuple(range(2, x.ndim))
+        self.view = (x.shape[1],) + (1,) * (x.ndim - 2)
+        self.batch_stats = batch_stats
+        rstd = var + eps
+        self.xp.sqrt(rstd, out=rstd)
+        self.xp.divide(1.0, rstd, out=rstd)
+        return self._normalize(x, weight, bias, mean, rstd, eps)
 
 
 def _dim(dim: int | None, ndim: int, input: Tensor, name: str) -> int | None:
