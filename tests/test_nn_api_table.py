@@ -25,12 +25,13 @@ ROWS = {
     "`gpugrad.nn`": (nn, [nn.Module, nn.Embedding], {"reduction"}),
     "`nn.functional`": (F, [], set()),
     "`nn.utils`": (nn.utils, [], set()),
-    "`nn.init`": (nn.init, [], {"generator", "numpy.random.Generator"}),
+    "`nn.init`": (nn.init, [], {"generator", "numpy.random.Generator", "gpugrad.Generator"}),
     "`gpugrad.optim`": (optim, [optim.Optimizer], {"maximize"}),
     "`optim.lr_scheduler`": (L, [L.StepLR(optim.SGD([gg.zeros(1, requires_grad=True)]), 1)],
                              {"initial_lr"}),
     "checkpoints": (gg, [], set()),
-    "data": (D, [], {"utils.data", "fork", "generator", "numpy.random.Generator"}),
+    "data": (D, [], {"utils.data", "fork", "generator", "numpy.random.Generator",
+                     "gpugrad.Generator"}),
 }
 
 
