@@ -46,3 +46,4 @@ from . import utils as utils
 from . import viz as viz
 from .gradcheck import GradcheckError as GradcheckError
 from .gradcheck import gradcheck as gradcheck
+from .compile import compile as compile

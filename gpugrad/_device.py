@@ -8,6 +8,7 @@ gpugrad never raises because of CUDA. Where NumPy and CuPy differ, the differenc
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import numpy as np
 
@@ -142,15 +143,33 @@ def resolve(device) -> Device:
     return d
 
 
+# Array types that stand in for NumPy or CuPy arrays (gpugrad.compile's recording arrays):
+# each names its array module in ``xp``; those registered as host arrays count as NumPy's.
+_proxies: dict[type, bool] = {}
+_HOST: tuple[type[Any], ...] = (np.ndarray, np.generic)
+_HOST_ARRAYS: tuple[type[Any], ...] = (np.ndarray,)
+
+
+def register_array_proxy(cls: type, host: bool) -> None:
+    """Let instances of ``cls`` stand in for arrays: ``array_module`` answers their ``xp``,
+    and with ``host`` they count as host (NumPy) arrays in every device question."""
+    global _HOST, _HOST_ARRAYS
+    _proxies[cls] = host
+    if host and cls not in _HOST:
+        _HOST, _HOST_ARRAYS = _HOST + (cls,), _HOST_ARRAYS + (cls,)
+
+
 def array_module(array):
-    """NumPy for host arrays, CuPy for device arrays."""
+    """NumPy for host arrays, CuPy for device arrays (a proxy array's own ``xp``)."""
     if isinstance(array, np.ndarray):
         return np
+    if array.__class__ in _proxies:
+        return array.xp
     return cupy()
 
 
 def device_of(array) -> Device:
-    if isinstance(array, (np.ndarray, np.generic)):
+    if isinstance(array, _HOST):
         return CPU
     return Device("cuda", array.device.id)
 
@@ -162,7 +181,7 @@ def xp_of(device: Device):
 def to_device(array, device: Device):
     """``array`` (NumPy, CuPy, or anything array-like) on ``device``; no copy if already there."""
     if device.type == "cpu":
-        if isinstance(array, np.ndarray):
+        if isinstance(array, _HOST_ARRAYS):
             return array
         if hasattr(array, "get") and not isinstance(array, np.generic):
             return array.get()
@@ -184,7 +203,7 @@ def synchronize(device=None) -> None:
 
 def same_device_or_raise(a, b) -> None:
     """Raise, naming both devices, unless the arrays ``a`` and ``b`` live on one device."""
-    host = (np.ndarray, np.generic)
+    host = _HOST
     host_a, host_b = isinstance(a, host), isinstance(b, host)
     if host_a and host_b or not (host_a or host_b) and a.device.id == b.device.id:
         return
@@ -237,7 +256,7 @@ def on_device(device: Device):
 
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
-    if isinstance(target, np.ndarray):
+    if isinstance(target, _HOST_ARRAYS):
         np.add.at(target, index, values)
     else:
         import cupyx
@@ -247,7 +266,7 @@ def scatter_add(target, index, values) -> None:
 
 def erf(x, out=None):
     """The error function, elementwise, on either device."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _HOST_ARRAYS):
         from scipy.special import erf as _erf
     else:
         from cupyx.scipy.special import erf as _erf
@@ -288,8 +307,19 @@ def _float_kind(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
 
 
+#: While gpugrad.compile records a call, it draws through this (and records the draw).
+sample_hook = None
+
+
 def _sample(device: Device, on_host, on_cuda):
     """A draw from ``device``'s generator: ``on_host(Generator)`` or ``on_cuda(RandomState)``."""
+    if sample_hook is not None:
+        return sample_hook(device, on_host, on_cuda)
+    return draw(device, on_host, on_cuda)
+
+
+def draw(device: Device, on_host, on_cuda):
+    """``_sample`` itself, never recorded."""
     g = generator(device)
     if device.type == "cpu":
         return on_host(g)

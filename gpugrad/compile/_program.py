@@ -1,0 +1,619 @@
+"""From a recording to a replay: prune, fold, hoist the guards, plan the buffers, write code.
+
+The replay is one generated Python function (``Program.source`` shows it): the recorded calls
+in order, each writing into a planned buffer through ``out=`` where it can, views of fixed
+buffers computed once at build time, constants folded. Storage that outlives the call
+(gradients, outputs) is allocated fresh on every replay, as eager would; the rest lives in
+buffers shared by storages whose lifetimes do not overlap (first def to last use).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import _device as _dev
+from ._array import CaptureError
+from ._record import Node, Recorder, Ref
+
+MISS = object()  # a structural guard failed: the program does not fit this call
+FAIL = object()  # a value guard failed before any effect: run this call eagerly
+
+_EXTERNAL = ("persistent", "arg", "gradin")
+
+
+@dataclass(eq=False)
+class Program:
+    """A built replay: ``run(args)`` returns the output arrays, MISS or FAIL."""
+
+    run: Any
+    source: str
+    outputs: Any                  # the output template (see ``CompiledFunction``)
+    planned_bytes: int            # bytes of buffers held between replays
+    buffers: int                  # how many
+    nodes: int                    # calls per replay
+    graph: Any = None             # CUDA graph runner (reduce-overhead), if any
+    notes: list[str] = field(default_factory=list)
+
+
+def _refs(x: Any, out: list[int]) -> None:
+    c = x.__class__
+    if c is Ref:
+        out.append(x.vid)
+    elif c is tuple or c is list:
+        for y in x:
+            _refs(y, out)
+    elif c is dict:
+        for y in x.values():
+            _refs(y, out)
+    elif c is slice:
+        _refs(x.start, out)
+        _refs(x.stop, out)
+        _refs(x.step, out)
+
+
+def build(r: Recorder, outputs: Any, out_vids: list[int], guards: list[tuple],
+          device_kind: str) -> Program:
+    """Turn the capture ``r`` (its outputs: template ``outputs`` over values ``out_vids``;
+    ``guards``: Python values to check, ``(kind, holder, name, value)``) into a Program, or
+    raise CaptureError saying why it cannot replay."""
+    if r.tainted:
+        raise CaptureError(r.tainted)
+    return _Builder(r, outputs, out_vids, guards, device_kind).program()
+
+
+class _Builder:
+    def __init__(self, r: Recorder, outputs: Any, out_vids: list[int], guards: list[tuple],
+                 device_kind: str):
+        self.r = r
+        self.guards = guards
+        self.vals = r.vals
+        self.stores = r.stores
+        self.outputs = outputs
+        self.out_vids = out_vids
+        self.xp = np if device_kind == "cpu" else _dev.cupy()
+        self.nodes: list[Node] = list(r.nodes)
+
+    # -- analysis -------------------------------------------------------------------------
+
+    def sid(self, vid: int) -> int:
+        return self.vals[vid].sid
+
+    def kind(self, vid: int) -> str:
+        return self.stores[self.vals[vid].sid].kind
+
+    def program(self) -> Program:
+        self.check_islands()
+        self.prune()
+        self.order_guards()
+        self.classify()
+        self.plan()
+        return self.codegen()
+
+    def check_islands(self) -> None:
+        produced = self.r.island_produced
+        for n in self.nodes:
+            if produced.intersection(n.reads):
+                raise CaptureError("a value made inside an optimizer step is used after it")
+        if produced.intersection(self.out_vids):
+            raise CaptureError("the call returns a value made inside an optimizer step")
+        for b in self.r.blocks:
+            after = False
+            for n in self.nodes:
+                if n.block is not None and n.block == self.r.blocks.index(b):
+                    after = True
+                    continue
+                if after and b["produced"].intersection(n.reads):
+                    raise CaptureError("a value made inside an optimizer step is used after it")
+            if b["produced"].intersection(self.out_vids):
+                raise CaptureError("the call returns a value made inside an optimizer step")
+
+    def prune(self) -> None:
+        """Drop calls nothing needs (their values unused, their writes unread)."""
+        live_vals = set(self.out_vids)
+        live_sids = {self.sid(v) for v in self.out_vids}
+        keep = []
+        for n in reversed(self.nodes):
+            if n.op != "call":
+                live = True
+            else:
+                live = any(v in live_vals for v in n.outs) or any(
+                    self.kind(w) in _EXTERNAL or self.sid(w) in live_sids for w in n.writes)
+            if live:
+                keep.append(n)
+                for v in n.reads:
+                    live_vals.add(v)
+                    live_sids.add(self.sid(v))
+                for w in n.writes:
+                    live_vals.add(w)
+        self.nodes = keep[::-1]
+
+    def irreversible(self, n: Node) -> bool:
+        return (n.op in ("setattr", "rng", "island") or n.block is not None
+                or any(self.kind(w) in _EXTERNAL for w in n.writes))
+
+    def order_guards(self) -> None:
+        """Move every value guard, with the calls it needs, in front of the first call that
+        changes anything outside the program (a failed guard must leave nothing changed)."""
+        guards = [i for i, n in enumerate(self.nodes) if n.op == "guard"]
+        if not guards:
+            return
+        producer: dict[int, int] = {}
+        writers: dict[int, list[int]] = {}
+        for i, n in enumerate(self.nodes):
+            for v in n.outs:
+                producer[v] = i
+            for w in n.writes:
+                writers.setdefault(self.sid(w), []).append(i)
+        cone: set[int] = set()
+        stack = list(guards)
+        while stack:
+            i = stack.pop()
+            if i in cone:
+                continue
+            cone.add(i)
+            for v in self.nodes[i].reads:
+                if v in producer and producer[v] < i:
+                    stack.append(producer[v])
+                for j in writers.get(self.sid(v), ()):
+                    if j < i:
+                        stack.append(j)
+        ok = not any(self.irreversible(self.nodes[i]) for i in cone)
+        if ok:
+            cone_sids = {self.sid(v) for i in cone for v in self.nodes[i].outs}
+            for i in cone:
+                n = self.nodes[i]
+                if any(self.sid(w) not in cone_sids for w in n.writes):
+                    ok = False
+        if ok:
+            self.nodes = ([n for i, n in enumerate(self.nodes) if i in cone]
+                          + [n for i, n in enumerate(self.nodes) if i not in cone])
+            return
+        first = next((i for i, n in enumerate(self.nodes) if self.irreversible(n)),
+                     len(self.nodes))
+        if max(guards) > first:
+            raise CaptureError("a tensor value read into Python after the call changed state "
+                               "(data-dependent Python)")
+
+    def classify(self) -> None:
+        """How each value is had at replay: static (fixed object), planned (a buffer),
+        fresh (allocated per replay: it outlives the call) or dynamic (a local)."""
+        vals, nodes = self.vals, self.nodes
+        written: set[int] = set()
+        for n in nodes:
+            for w in n.writes:
+                written.add(self.sid(w))
+        escaping: set[int] = {self.sid(v) for v in self.out_vids}
+        for n in nodes:
+            if n.op == "setattr" and n.args[0] is not None:
+                escaping.add(self.sid(n.args[0].vid))
+            if n.op == "island":
+                for v in n.reads + n.writes:
+                    escaping.add(self.sid(v))
+        self.escaping = escaping
+        self.const: dict[int, Any] = {}   # vid -> folded value
+        mode: dict[int, str] = {}          # sid -> static / planned / fresh / dynamic
+        for st in self.stores:
+            if st.kind in ("persistent", "const"):
+                mode[st.sid] = "static"
+            elif st.kind in ("arg", "gradin"):
+                mode[st.sid] = "input"
+        for n in nodes:
+            if n.op != "call" or not n.outs:
+                continue
+            foldable = (n.form != "empty" and not n.writes and all(
+                self.kind(v) == "const" or v in self.const for v in n.reads))
+            for v in n.outs:
+                val = vals[v]
+                s = val.sid
+                if s in mode:
+                    continue
+                if foldable and s not in written and s not in escaping:
+                    self.const[v] = val.arr
+                    mode[s] = "folded"
+                elif s in escaping:
+                    mode[s] = "fresh"
+                elif val.is_root and val.contig and (n.out_kw or n.form) and len(n.outs) == 1:
+                    mode[s] = "planned"
+                else:
+                    mode[s] = "dynamic"
+            if foldable and all(v in self.const or mode.get(self.sid(v)) == "folded"
+                                for v in n.outs):
+                for v in n.outs:
+                    self.const.setdefault(v, vals[v].arr)
+        self.mode = mode
+        # folded values need their capture content: the real arrays of those calls
+        self.folded_nodes = {i for i, n in enumerate(nodes) if n.op == "call" and n.outs
+                             and all(mode.get(self.sid(v)) == "folded" for v in n.outs)}
+
+    def plan(self) -> None:
+        """Offsets in one arena for the planned storages (greedy by size over their live
+        intervals, first def to last use); an elementwise ufunc whose input dies where its
+        output is born writes over that input."""
+        first: dict[int, int] = {}
+        last: dict[int, int] = {}
+        for i, n in enumerate(self.nodes):
+            for v in n.outs:
+                first.setdefault(self.sid(v), i)
+            for v in n.reads + n.writes + n.outs:
+                last[self.sid(v)] = i
+        planned = [s for s, m in self.mode.items() if m == "planned" and s in first]
+        size = {s: self._nbytes(s) for s in planned}
+        slot = {s: s for s in planned}  # storage -> the storage whose memory it takes over
+        for i, n in enumerate(self.nodes):
+            if not (n.op == "call" and isinstance(n.fn, np.ufunc) and len(n.outs) == 1):
+                continue
+            out = self.vals[n.outs[0]]
+            if out.sid not in slot or first[out.sid] != i:
+                continue
+            for x in n.reads:
+                xv = self.vals[x]
+                s = xv.sid
+                if (s in slot and s != out.sid and last[s] == i and self._whole(xv)
+                        and xv.shape == out.shape and xv.dtype == out.dtype
+                        and slot[s] == s and all(t != s for t in slot.values() if t != s)):
+                    slot[out.sid] = s
+                    break
+        # the live interval and size of each slot (a storage and those written over it)
+        span: dict[int, list[int]] = {}
+        for s in planned:
+            root = slot[s]
+            while slot[root] != root:
+                root = slot[root]
+            slot[s] = root
+            lo, hi = span.get(root, [first[s], last[s]])
+            span[root] = [min(lo, first[s]), max(hi, last[s])]
+            size[root] = max(size[root], size[s])
+        placed: list[tuple[int, int, int, int]] = []  # (offset, end, lo, hi)
+        offset: dict[int, int] = {}
+        for root in sorted(span, key=lambda r: (-size[r], span[r][0])):
+            lo, hi = span[root]
+            need = -(-size[root] // 64) * 64
+            busy = sorted((o, e) for o, e, a, b in placed if a <= hi and lo <= b)
+            at = 0
+            for o, e in busy:
+                if at + need <= o:
+                    break
+                at = max(at, e)
+            offset[root] = at
+            placed.append((at, at + need, lo, hi))
+        total = max((e for _, e, _, _ in placed), default=0)
+        self.arena: Any = self.xp.empty(total, np.uint8) if total else None
+        self.buffers = [self.arena] if total else []
+        self.buf_of = {s: (offset[slot[s]], size[s]) for s in planned}
+
+    def _whole(self, v: Any) -> bool:
+        """Whether value ``v`` is its whole storage laid out C-contiguously (the root itself
+        or a reshape of it)."""
+        if v.is_root:
+            return True
+        root = self.stores[v.sid].root
+        return (v.contig and v.arr.nbytes == root.nbytes
+                and _address(v.arr) == _address(root))
+
+    def _nbytes(self, sid: int) -> int:
+        v = next(v for v in self.vals if v.sid == sid and v.is_root)
+        return max(1, int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize)
+
+    # -- code -----------------------------------------------------------------------------
+
+    def codegen(self) -> Program:
+        r = self.r
+        env: dict[str, Any] = {"_MISS": MISS, "_FAIL": FAIL, "_copyto": self.xp.copyto,
+                               "_asarray": self.xp.asarray, "_errstate": _errstate,
+                               "_is": operator.is_, "_all": all, "_len": len, "_map": map,
+                               "_absent": _ABSENT}
+        ids: dict[int, str] = {}
+        names: dict[int, str] = {}
+        static: dict[int, Any] = {}
+
+        def name_of(obj: Any, prefix: str = "_c") -> str:
+            k = id(obj)
+            nm = ids.get(k)
+            if nm is None:
+                nm = ids[k] = f"{prefix}{len(ids)}"
+                env[nm] = obj
+            return nm
+
+        def tensor(t: Any) -> str:
+            k = r.arg_paths.get(id(t))
+            return f"_A[{k}]" if k is not None else name_of(t, "_t")
+
+        def lit(x: Any) -> str:
+            c = x.__class__
+            if c is Ref:
+                return names[x.vid]
+            if x is None or c is bool or c is int or c is str:
+                return repr(x)
+            if c is float:
+                return repr(x) if math.isfinite(x) else name_of(x)
+            if x is Ellipsis:
+                return "..."
+            if c is tuple:
+                return "(" + "".join(lit(y) + ", " for y in x) + ")"
+            if c is list:
+                return "[" + ", ".join(lit(y) for y in x) + "]"
+            if c is slice:
+                return f"slice({lit(x.start)}, {lit(x.stop)}, {lit(x.step)})"
+            if c is dict and all(k.__class__ is str for k in x):
+                return "{" + ", ".join(f"{k!r}: {lit(y)}" for k, y in x.items()) + "}"
+            return name_of(x)
+
+        def call_src(n: Node, extra: str = "") -> str:
+            args = [lit(a) for a in n.args]
+            args += [f"{k}={lit(v)}" for k, v in n.kwargs.items()]
+            if extra:
+                args.append(extra)
+            return f"{name_of(n.fn, '_f')}({', '.join(args)})"
+
+        self.lit, self.call_src, self.name_of = lit, call_src, name_of
+        self.names, self.static = names, static
+
+        # structural guards: identities, flags, Python values; then inputs read at entry
+        miss: list[str] = []
+        entry: list[str] = []
+        for (_tid, attr), (t, _a, vid) in r.entry.items():
+            tn = tensor(t)
+            if vid is None:
+                miss.append(f"{tn}.{attr} is not None")
+                continue
+            kind = self.kind(vid)
+            if kind == "persistent":
+                names[vid] = name_of(self.vals[vid].arr, "_s")
+                static[vid] = self.vals[vid].arr
+                miss.append(f"{tn}.{attr} is not {names[vid]}")
+            elif kind == "arg" and attr == "_data":
+                names[vid] = f"_v{vid}"
+                entry.append(f"_v{vid} = {tn}._data")
+            else:  # a gradient (or an argument's) read at entry: checked
+                val = self.vals[vid]
+                names[vid] = f"_v{vid}"
+                entry.append(f"_v{vid} = {tn}.{attr}")
+                entry.append(f"if _v{vid} is None or _v{vid}.shape != {val.shape!r} or "
+                             f"_v{vid}.dtype != {name_of(val.dtype)}: return _MISS")
+        for t in r.known.values():
+            if id(t) not in r.arg_paths:
+                miss.append(f"{tensor(t)}._requires_grad is not {t._requires_grad!r}")
+        for kind, holder, key, value in self.guards:
+            target = (f"{name_of(holder, '_h')}.cell_contents" if kind == "cell"
+                      else f"{name_of(holder, '_h')}.get({key!r}, _absent)")
+            if value is None or value.__class__ is bool:
+                miss.append(f"{target} is not {value!r}")
+            else:
+                miss.append(f"{target} != {lit(value)}")
+
+        # constants and folded values
+        for v in self.vals:
+            if self.stores[v.sid].kind == "const":
+                static[v.vid] = v.snap
+                names[v.vid] = name_of(v.snap, "_k")
+        for vid, arr in self.const.items():
+            static[vid] = arr
+            names[vid] = name_of(arr, "_k")
+
+        # the body: runs of nodes, grouped by optimizer block, then by errstate
+        body: list[str] = []
+        n_calls = 0
+        i = 0
+        nodes = self.nodes
+        while i < len(nodes):
+            b = nodes[i].block
+            j = i
+            while j < len(nodes) and nodes[j].block == b:
+                j += 1
+            run = self._run_src(nodes, i, j)
+            n_calls += sum(1 for line in run if not line.startswith(("with ", "pass")))
+            if b is None:
+                body.extend(run)
+            else:
+                body.extend(self._block_src(b, run))
+            i = j
+        for k, (c, v0) in r.versions.items():
+            d = c.v - v0
+            if d and k not in r.arg_versions:
+                body.append(f"{name_of(c, '_n')}.v += {d}")
+        outs = "".join(names[v] + ", " for v in self.out_vids)
+        body.append(f"return ({outs})")
+        lines = ["def _replay(_A):"]
+        if miss:
+            lines.append("    if " + " or ".join(miss) + ":")
+            lines.append("        return _MISS")
+        lines += ["    " + x for x in entry + body]
+        source = "\n".join(lines) + "\n"
+        ns: dict[str, Any] = dict(env)
+        exec(compile(source, "<gpugrad.compile replay>", "exec"), ns)  # noqa: S102
+        planned = 0 if self.arena is None else int(self.arena.nbytes)
+        return Program(ns["_replay"], source, self.outputs, planned, len(self.buffers), n_calls)
+
+    def _run_src(self, nodes: list[Node], i: int, j: int) -> list[str]:
+        out: list[str] = []
+        cur: Any = None
+        for k in range(i, j):
+            n = nodes[k]
+            src = self._node_src(n, k)
+            if not src:
+                continue
+            es = n.errstate
+            if es != cur:
+                cur = es
+                if es is not None:
+                    out.append(f"with _errstate({self._errstate_name(es)}):")
+            pad = "    " if cur is not None else ""
+            out.extend(pad + line for line in src)
+        return out
+
+    def _errstate_name(self, es: dict) -> str:
+        key = tuple(sorted(es.items()))
+        cache = self.__dict__.setdefault("_es", {})
+        if key not in cache:
+            cache[key] = self.name_of(errstate_of(es), "_e")
+        return cache[key]
+
+    def _node_src(self, n: Node, k: int) -> list[str]:
+        names, static, lit, call_src = self.names, self.static, self.lit, self.call_src
+        mode = self.mode
+        if n.op == "setattr":
+            t = n.obj
+            a = self.r.arg_paths.get(id(t))
+            tn = f"_A[{a}]" if a is not None else self.name_of(t, "_t")
+            return [f"{tn}.{n.attr} = {lit(n.args[0])}"]
+        if n.op == "guard":
+            return [f"if {call_src(n)} != {n.expect!r}: return _FAIL"]
+        if n.op == "island":
+            return [f"{self.name_of(n.fn, '_i')}()"]
+        if n.op == "rng":
+            (v,) = n.outs
+            names[v] = f"_v{v}"
+            return [f"_v{v} = {call_src(n)}"]
+        outs = n.outs
+        if outs and all(v in self.const for v in outs):
+            return []
+        if outs and self._is_view_node(n):
+            try:
+                res = self._eval_static(n)
+            except _NotStaticError:
+                res = None
+            if res is not None:  # a view of fixed storage: made once, now
+                for v, a in zip(outs, res):
+                    static[v] = a
+                    names[v] = self.name_of(a, "_s")
+                return []
+        if not outs:
+            return [call_src(n)]
+        v = outs[0]
+        val = self.vals[v]
+        if mode.get(val.sid) == "planned" and len(outs) == 1 and val.is_root:
+            buf = self._buffer_view(v)
+            static[v] = buf
+            b = names[v] = self.name_of(buf, "_b")
+            if n.form == "empty":
+                return []
+            if n.form == "create":
+                flat = val.snap.reshape(-1)
+                if flat.size and bool((flat == flat[0]).all()):
+                    return [f"{b}.fill({lit(flat[0].item())})"]
+                return [f"_copyto({b}, {self.name_of(val.snap, '_k')})"]
+            if n.form == "copy":
+                return [f"_copyto({b}, {lit(n.args[0])})"]
+            if n.form == "astype":
+                return [f"_copyto({b}, {lit(n.args[0])}, casting='unsafe')"]
+            return [call_src(n, f"out={b}")]
+        for w in outs:
+            names[w] = f"_v{w}"
+        lhs = ", ".join(f"_v{w}" for w in outs) + ("," if len(outs) > 1 else "")
+        if n.form == "create" and val.snap is not None:
+            return [f"{lhs} = {self.name_of(val.snap, '_k')}.copy()"]
+        src = [f"{lhs} = {call_src(n)}"]
+        for w in outs:
+            if self.vals[w].scalar:
+                src.append(f"_v{w} = _asarray(_v{w})")
+        return src
+
+    def _buffer_view(self, vid: int) -> Any:
+        val = self.vals[vid]
+        off, _ = self.buf_of[val.sid]
+        nbytes = int(np.prod(val.shape)) * np.dtype(val.dtype).itemsize
+        return self.arena[off:off + nbytes].view(val.dtype).reshape(val.shape)
+
+    def _is_view_node(self, n: Node) -> bool:
+        return all(not self.vals[v].is_root and any(self.sid(x) == self.vals[v].sid
+                                                    for x in n.reads) for v in n.outs)
+
+    def _eval_static(self, n: Node) -> list[Any]:
+        static = self.static
+
+        def res(x: Any) -> Any:
+            c = x.__class__
+            if c is Ref:
+                if x.vid not in static:
+                    raise _NotStaticError
+                return static[x.vid]
+            if c is tuple or c is list:
+                return c(res(y) for y in x)
+            if c is dict:
+                return {k: res(y) for k, y in x.items()}
+            if c is slice:
+                return slice(res(x.start), res(x.stop), res(x.step))
+            return x
+
+        out = n.fn(*res(n.args), **res(n.kwargs))
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        for v, a in zip(n.outs, outs):
+            val = self.vals[v]
+            if not hasattr(a, "shape") or a.shape != val.shape or a.dtype != val.dtype:
+                raise _NotStaticError
+        return outs
+
+    def _block_src(self, b: int, run: list[str]) -> list[str]:
+        """An optimizer step recorded in line, run while its optimizer is as captured; the
+        step itself (eager) otherwise."""
+        blk = self.r.blocks[b]
+        name_of, lit = self.name_of, self.lit
+        on = name_of(blk["opt"], "_o")
+        conds = [f"_len({on}.param_groups) == {len(blk['groups'])}"]
+        for gi, (g, items, params) in enumerate(blk["groups"]):
+            gn = name_of(g, "_g")
+            conds.append(f"{on}.param_groups[{gi}] is {gn}")
+            conds.append(f"_len({gn}) == {len(items) + 1}")
+            for k, v in items:
+                conds.append(f"{gn}[{k!r}] == {lit(v)}")
+            conds.append(f"_len({gn}['params']) == {len(params)}")
+            conds.append(f"_all(_map(_is, {gn}['params'], {name_of(params, '_p')}))")
+        for p, k, t in blk["paths"]:
+            conds.append(f"{on}.state[{name_of(p, '_t')}].get({k!r}) is {name_of(t, '_t')}")
+        out = ["if " + " and ".join(conds) + ":"]
+        out += ["    " + line for line in run]
+        for k, d in blk["bumps"].items():
+            out.append(f"    {name_of(self.r.versions[k][0], '_n')}.v += {d}")
+        out.append("else:")
+        out.append(f"    {name_of(blk['island'].fn, '_i')}()")
+        return out
+
+
+def _address(a: Any) -> int:
+    if isinstance(a, np.ndarray):
+        return int(a.__array_interface__["data"][0])
+    return int(a.data.ptr)
+
+
+class _NotStaticError(Exception):
+    pass
+
+
+
+
+_ABSENT = object()
+
+try:  # NumPy 2 keeps the floating-point error state in a context variable: set it directly
+    from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
+        _extobj_contextvar as _extobj,
+    )
+
+    class _errstate:  # noqa: N801
+        """``np.errstate`` at a fraction of its cost: the state captured, re-entered."""
+
+        __slots__ = ("_ext", "_tok")
+
+        def __init__(self, ext: Any) -> None:
+            self._ext = ext
+
+        def __enter__(self) -> None:
+            self._tok = _extobj.set(self._ext)
+
+        def __exit__(self, *exc: Any) -> None:
+            _extobj.reset(self._tok)
+
+    def errstate_of(es: dict) -> Any:
+        with np.errstate(**es):
+            return _extobj.get()
+
+except ImportError:  # pragma: no cover - other NumPy versions
+    def _errstate(es: dict) -> Any:  # type: ignore[no-redef]
+        return np.errstate(**es)
+
+    def errstate_of(es: dict) -> Any:
+        return es
