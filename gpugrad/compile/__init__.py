@@ -463,7 +463,7 @@ def _template(result: Any, r: Recorder, arg_paths: dict[int, int]) -> tuple[Any,
                 return ("same", x)
             d = x._data
             fn = x._grad_fn
-            if fn is not None and getattr(fn, "next_fns", None) is not None:
+            if fn is not None and not _spent(fn):
                 r.taint("an output requires grad (its backward would run outside the call)")
             if d.__class__ is not Rec:
                 r.taint("an output tensor holds data the capture did not follow")
@@ -484,6 +484,27 @@ def _template(result: Any, r: Recorder, arg_paths: dict[int, int]) -> tuple[Any,
         return ("lit", x)
 
     return t(result), out_vids, keep
+
+
+def _spent(fn: Any) -> bool:
+    """Whether a backward from graph node ``fn`` would raise, as it does when it reaches a
+    node already released by a backward (then the graph is released, its arrays freed)."""
+    stack, seen, live = [fn], set(), []
+    spent = False
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen or node.__class__ is _ag.AccumulateGrad:
+            continue
+        seen.add(id(node))
+        if node.next_fns is None:
+            spent = True
+            continue
+        live.append(node)
+        stack.extend(node.next_fns)
+    if spent:
+        for node in live:
+            node.release()
+    return spent
 
 
 def _check_alive(r: Recorder, keep: list[Any]) -> None:

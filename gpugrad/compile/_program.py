@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from . import _chunk
 from ._array import CaptureError
 from ._record import Node, Recorder, Ref
 
@@ -91,6 +92,10 @@ class _Builder:
         self.prune()
         self.order_guards()
         self.classify()
+        self.chains = _chunk.find(self)
+        for c in self.chains:
+            for v in c.temps:
+                self.mode[self.sid(v)] = "scratch"
         self.plan()
         return self.codegen()
 
@@ -241,9 +246,12 @@ class _Builder:
                 first.setdefault(self.sid(v), i)
             for v in n.reads + n.writes + n.outs:
                 last[self.sid(v)] = i
-        planned = [s for s, m in self.mode.items() if m == "planned" and s in first]
+        planned = [s for s, m in self.mode.items() if m in ("planned", "scratch") and s in first]
         size = {s: self._nbytes(s) for s in planned}
-        slot = {s: s for s in planned}  # storage -> the storage whose memory it takes over
+        for s in planned:
+            if self.mode[s] == "scratch":
+                size[s] = min(size[s], _chunk.CHUNK * self._itemsize(s))
+        slot = {s: s for s in planned if self.mode[s] == "planned"}
         for i, n in enumerate(self.nodes):
             if not (n.op == "call" and isinstance(n.fn, np.ufunc) and len(n.outs) == 1):
                 continue
@@ -261,7 +269,7 @@ class _Builder:
         # the live interval and size of each slot (a storage and those written over it)
         span: dict[int, list[int]] = {}
         for s in planned:
-            root = slot[s]
+            root = slot.setdefault(s, s)
             while slot[root] != root:
                 root = slot[root]
             slot[s] = root
@@ -295,6 +303,9 @@ class _Builder:
         return (v.contig and v.arr.nbytes == root.nbytes
                 and _address(v.arr) == _address(root))
 
+    def _itemsize(self, sid: int) -> int:
+        return int(np.dtype(next(v for v in self.vals if v.sid == sid).dtype).itemsize)
+
     def _nbytes(self, sid: int) -> int:
         v = next(v for v in self.vals if v.sid == sid and v.is_root)
         return max(1, int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize)
@@ -305,6 +316,7 @@ class _Builder:
         r = self.r
         env: dict[str, Any] = {"_MISS": MISS, "_FAIL": FAIL, "_copyto": self.xp.copyto,
                                "_asarray": self.xp.asarray, "_errstate": _errstate,
+                               "_empty": self.xp.empty,
                                "_is": operator.is_, "_all": all, "_len": len, "_map": map,
                                "_absent": _ABSENT}
         ids: dict[int, str] = {}
@@ -432,9 +444,18 @@ class _Builder:
     def _run_src(self, nodes: list[Node], i: int, j: int) -> list[str]:
         out: list[str] = []
         cur: Any = None
+        chains = {c.start: c for c in self.chains}
+        skip = -1
         for k in range(i, j):
             n = nodes[k]
-            src = self._node_src(n, k)
+            if k < skip:
+                continue
+            c = chains.get(k)
+            if c is not None:
+                src = self._chain_src(c)
+                skip = c.stop
+            else:
+                src = self._node_src(n, k)
             if not src:
                 continue
             es = n.errstate
@@ -512,6 +533,60 @@ class _Builder:
             if self.vals[w].scalar:
                 src.append(f"_v{w} = _asarray(_v{w})")
         return src
+
+    def _chain_src(self, c: Any) -> list[str]:
+        """An elementwise chain as a loop over chunks (see ``_chunk``)."""
+        nodes = self.nodes[c.start:c.stop]
+        bounds = [(o, min(o + _chunk.CHUNK, c.size)) for o in range(0, c.size, _chunk.CHUNK)]
+        per_chunk: list[list[Any]] = [[o, e] for o, e in bounds]
+        expr: dict[int, str] = {}
+        pre: list[str] = []
+        names, static = self.names, self.static
+
+        def chunked(views: list[Any]) -> str:
+            for row, view in zip(per_chunk, views):
+                row.append(view)
+            return f"_c{len(per_chunk[0]) - 3}"
+
+        def operand(vid: int) -> str:
+            if vid in expr:
+                return expr[vid]
+            val = self.vals[vid]
+            if not val.shape:
+                return names[vid]
+            if vid in c.temps:
+                off, nbytes = self.buf_of[val.sid]
+                flat = self.arena[off:off + nbytes].view(val.dtype)
+                expr[vid] = chunked([flat[:e - o] for o, e in bounds])
+            elif vid in static:
+                flat = static[vid].reshape(-1)
+                expr[vid] = chunked([flat[o:e] for o, e in bounds])
+            else:
+                nm = names[vid]
+                pre.append(f"{nm}f = {nm}.reshape(-1)")
+                expr[vid] = f"{nm}f[_o:_e]"
+            return expr[vid]
+
+        body: list[str] = []
+        for n in nodes:
+            args = [operand(a.vid) if a.__class__ is Ref else self.lit(a) for a in n.args]
+            if n.outs:
+                (v,) = n.outs
+                val = self.vals[v]
+                if v not in c.temps:
+                    if self.mode.get(val.sid) == "planned":
+                        static[v] = self._buffer_view(v)
+                        names[v] = self.name_of(static[v], "_b")
+                    else:  # fresh: it outlives the call
+                        names[v] = f"_v{v}"
+                        pre.append(f"_v{v} = _empty({val.shape!r}, {self.name_of(val.dtype)})")
+                args.append(f"out={operand(v)}")
+            else:
+                args.append(f"out={operand(n.kwargs['out'].vid)}")
+            body.append(f"{self.name_of(n.fn, '_f')}({', '.join(args)})")
+        cols = ", ".join(f"_c{k}" for k in range(len(per_chunk[0]) - 2))
+        head = f"for _o, _e{', ' if cols else ''}{cols} in {self.name_of(per_chunk, '_K')}:"
+        return pre + [head] + ["    " + line for line in body]
 
     def _buffer_view(self, vid: int) -> Any:
         val = self.vals[vid]
