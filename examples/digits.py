@@ -1,12 +1,14 @@
 """Train an MLP on scikit-learn's bundled digits (8x8 images, 10 classes) on the best device.
 
     python examples/digits.py [--epochs 40] [--device auto|cpu|cuda] [--out runs/digits]
-                              [--min-accuracy 0.97]
+                              [--min-accuracy 0.97] [--compile]
 
 Prints the device, the training throughput (samples per second) and the test accuracy; writes
 a loss/accuracy plot (PNG) and a checkpoint (model and optimizer state) to --out. A progress bar
 per epoch where the output is a terminal, one line per epoch where it is not (logs, CI). With
 --min-accuracy, exits 1 when the final test accuracy is below it (a check, off by default).
+With --compile, the training step (forward, loss, backward, AdamW step) runs through
+gpugrad.compile: recorded once per batch shape, replayed after (the same numbers as eager).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def accuracy(model, X, y) -> float:
 def main(epochs: int = 40, batch_size: int = 64, lr: float = 2e-3, hidden: int = 256,
          device: str | None = None, out: str | Path = "runs/digits", seed: int = 0,
          progress: bool = True, plot: bool = True, dropout: float = 0.3,
-         weight_decay: float = 1e-2, label_smoothing: float = 0.1) -> dict:
+         weight_decay: float = 1e-2, label_smoothing: float = 0.1,
+         compile: bool = False) -> dict:
     if device in (None, "auto"):
         device = "cuda" if gg.cuda.is_available() else "cpu"
     gg.manual_seed(seed)
@@ -59,7 +62,17 @@ def main(epochs: int = 40, batch_size: int = 64, lr: float = 2e-3, hidden: int =
                           nn.Linear(hidden, 10)).to(device)
     opt = gg.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     loader = DataLoader(TensorDataset(Xtr, ytr), batch_size=batch_size, shuffle=True)
-    print(f"device: {gg.device(device)}  train: {len(Xtr)}  test: {len(Xte)}")
+
+    def train_step(xb, yb):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = gg.compile(train_step) if compile else train_step
+    print(f"device: {gg.device(device)}  train: {len(Xtr)}  test: {len(Xte)}"
+          + ("  (compiled)" if compile else ""))
     try:
         from tqdm import tqdm
     except ImportError:  # the progress bar is a nicety
@@ -75,10 +88,7 @@ def main(epochs: int = 40, batch_size: int = 64, lr: float = 2e-3, hidden: int =
         total, count = 0.0, 0
         t0 = time.perf_counter()
         for xb, yb in batches:
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
-            loss.backward()
-            opt.step()
+            loss = step(xb, yb)
             total += loss.item() * len(xb)
             count += len(xb)
         train_time += time.perf_counter() - t0
@@ -91,6 +101,9 @@ def main(epochs: int = 40, batch_size: int = 64, lr: float = 2e-3, hidden: int =
                   f"train {history['train_acc'][-1]:.4f}  test {history['test_acc'][-1]:.4f}")
     result = {"device": str(gg.device(device)), "test_accuracy": history["test_acc"][-1],
               "samples_per_second": seen / train_time, "history": history}
+    if compile:
+        result["compiled"] = {"captures": step.captures, "replays": step.replays,
+                              "eager_calls": step.eager_calls}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     gg.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epochs": epochs},
@@ -100,6 +113,9 @@ def main(epochs: int = 40, batch_size: int = 64, lr: float = 2e-3, hidden: int =
         result["plot"] = plot_history(history, out / "digits_training.png")
     print(f"device: {result['device']}  samples/s: {result['samples_per_second']:.0f}  "
           f"test accuracy: {result['test_accuracy']:.4f}")
+    if compile:
+        print("compiled: {captures} captures, {replays} replays, {eager_calls} eager calls"
+              .format(**result["compiled"]))
     return result
 
 
@@ -135,8 +151,11 @@ if __name__ == "__main__":
     ap.add_argument("--no-plot", dest="plot", action="store_false", help="skip the PNG")
     ap.add_argument("--min-accuracy", type=float, default=None,
                     help="exit 1 if the final test accuracy is below this (default: no check)")
+    ap.add_argument("--compile", action="store_true",
+                    help="run the training step through gpugrad.compile")
     a = ap.parse_args()
-    res = main(a.epochs, a.batch_size, a.lr, a.hidden, a.device, a.out, a.seed, plot=a.plot)
+    res = main(a.epochs, a.batch_size, a.lr, a.hidden, a.device, a.out, a.seed, plot=a.plot,
+               compile=a.compile)
     if a.min_accuracy is not None and res["test_accuracy"] < a.min_accuracy:
         print(f"test accuracy {res['test_accuracy']:.4f} is below --min-accuracy "
               f"{a.min_accuracy}", file=sys.stderr)

@@ -8,7 +8,7 @@ gpugrad never raises because of CUDA. Where NumPy and CuPy differ, the differenc
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -187,6 +187,8 @@ def to_device(array, device: Device):
             return array.get()
         return np.asarray(array)
     cp = cupy()
+    if array.__class__ in _proxies and cast(Any, array).device.id == device.index:
+        return array
     with cp.cuda.Device(device.index):
         if isinstance(array, cp.ndarray) and array.device.id != device.index:
             return cp.array(array, copy=True)  # a peer copy to this device
@@ -258,6 +260,8 @@ def scatter_add(target, index, values) -> None:
     """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
     if isinstance(target, _HOST_ARRAYS):
         np.add.at(target, index, values)
+    elif target.__class__ in _proxies:
+        cast(Any, target).xp.scatter_add(target, index, values)
     else:
         import cupyx
 
@@ -268,6 +272,8 @@ def erf(x, out=None):
     """The error function, elementwise, on either device."""
     if isinstance(x, _HOST_ARRAYS):
         from scipy.special import erf as _erf
+    elif x.__class__ in _proxies:
+        return x.xp.erf(x, out=out)
     else:
         from cupyx.scipy.special import erf as _erf
     return _erf(x) if out is None else _erf(x, out=out)

@@ -26,7 +26,7 @@ from .. import dtypes as _dt
 from ..nn.module import Module
 from ..tensor import Tensor
 from . import _hooks, _program
-from ._array import CaptureError, Rec, active, is_array
+from ._array import RECS, CaptureError, DeviceRec, HostRec, active, is_array
 from ._record import Recorder
 
 __all__ = ["CompiledFunction", "CompiledModule", "CaptureError", "compile"]
@@ -36,7 +36,8 @@ _BACKENDS = ("gpugrad", "eager")
 _capture_lock = threading.RLock()  # captures patch classes: one at a time, process-wide
 
 F = TypeVar("F", bound=Callable[..., Any])
-_dev.register_array_proxy(Rec, host=True)
+_dev.register_array_proxy(HostRec, host=True)
+_dev.register_array_proxy(DeviceRec, host=False)
 
 
 @overload
@@ -169,8 +170,11 @@ class CompiledFunction:
             return self._fn(*args, **kwargs)  # nested in a capture: part of the outer one
         leaves: list[Tensor] = []
         try:
-            key = (_ag._mode.enabled, _dt.default_float.name,
-                   _key(args, leaves), _key(kwargs, leaves))
+            key: Any = (_ag._mode.enabled, _dt.default_float)
+            if args:
+                key += (_key(args, leaves),)
+            if kwargs:
+                key += (_key(kwargs, leaves),)
         except _NoKeyError as e:
             self._warn(f"an argument of type {e} is not a tensor or a Python value")
             return self._run_eager(args, kwargs)
@@ -191,7 +195,7 @@ class CompiledFunction:
                     entry.state = "ready"
                     return self._run_eager(args, kwargs)
                 self.replays += 1
-                return _build(prog.outputs, out, leaves)
+                return prog.build(out, leaves)
             if entry.state == "new":
                 entry.state = "ready"
                 return self._run_eager(args, kwargs)
@@ -248,6 +252,7 @@ class CompiledFunction:
                 entry.reason = str(e)
                 self._warn(str(e))
                 return _restore(result)
+        prog.build = _builder(prog.outputs)
         entry.state, entry.program = "compiled", prog
         self.captures += 1
         return _restore(result)
@@ -465,12 +470,12 @@ def _template(result: Any, r: Recorder, arg_paths: dict[int, int]) -> tuple[Any,
             fn = x._grad_fn
             if fn is not None and not _spent(fn):
                 r.taint("an output requires grad (its backward would run outside the call)")
-            if d.__class__ is not Rec:
+            if d.__class__ not in RECS:
                 r.taint("an output tensor holds data the capture did not follow")
                 return ("same", x)
             out_vids.append(d.vid)
             return ("tensor", len(out_vids) - 1, x._requires_grad, fn, c)
-        if c is Rec:
+        if c in RECS:
             out_vids.append(x.vid)
             return ("array", len(out_vids) - 1)
         if c is tuple or c is list:
@@ -532,6 +537,22 @@ def _check_python_state(r: Recorder, found: _Found) -> None:
             return
 
 
+def _builder(spec: Any) -> Any:
+    """``build(arrays, leaves)``: the call's result from a replay's arrays (a single tensor,
+    the usual result of a step, the fast way)."""
+    if spec[0] == "tensor":
+        i, grad, fn = spec[1], spec[2], spec[3]
+        wrap = Tensor._wrap
+
+        def one(arrays: tuple, leaves: list[Tensor]) -> Any:
+            t = wrap(arrays[i], None)
+            if grad:
+                t._requires_grad, t._grad_fn = True, fn
+            return t
+        return one
+    return functools.partial(_build, spec)
+
+
 def _build(spec: Any, arrays: tuple, leaves: list[Tensor]) -> Any:
     kind = spec[0]
     if kind == "tensor":
@@ -557,7 +578,7 @@ def _build(spec: Any, arrays: tuple, leaves: list[Tensor]) -> Any:
 def _restore(x: Any) -> Any:
     """The capture call's own result, with any recorded array replaced by its real array."""
     c = x.__class__
-    if c is Rec:
+    if c in RECS:
         return x.a
     if c is tuple or c is list:
         return c(_restore(y) for y in x)

@@ -248,6 +248,21 @@ class Rec:
         return self.r.function(func, args, kwargs)
 
 
+class HostRec(Rec):
+    """A recorded NumPy array (counts as a host array in every device question)."""
+
+    __slots__ = ()
+
+
+class DeviceRec(Rec):
+    """A recorded CuPy array."""
+
+    __slots__ = ()
+
+
+RECS = (HostRec, DeviceRec)
+
+
 def _item(a: Any, args: tuple) -> Any:
     return a.item(*args)
 
@@ -255,7 +270,7 @@ def _item(a: Any, args: tuple) -> Any:
 def _operand(x: Any) -> bool:
     """Whether ``x`` meets an ndarray operator as an array or a number (the ufunc path)."""
     c = x.__class__
-    return (c is Rec or c is float or c is int or c is bool or isinstance(x, np.generic)
+    return (c in RECS or c is float or c is int or c is bool or isinstance(x, np.generic)
             or is_array(x))
 
 
@@ -392,6 +407,18 @@ class Namespace:
         """A kernel-table row called on device arrays: one recorded kernel launch."""
         return self._r.kernel(kernel, args)
 
+    def erf(self, x: Any, out: Any = None) -> Any:
+        """``_device.erf`` of a recorded device array."""
+        from cupyx.scipy.special import erf
+
+        return self._r.ufunc(erf, "__call__", (x,), {} if out is None else {"out": out})
+
+    def scatter_add(self, target: Any, index: Any, values: Any) -> None:
+        """``_device.scatter_add`` into a recorded device array."""
+        import cupyx
+
+        self._r.call(cupyx.scatter_add, (target, index, values), {}, writes=(0,))
+
 
 def _c_contiguous(a: Any) -> bool:
     return bool(a.flags.c_contiguous)
@@ -412,7 +439,7 @@ def is_array(x: Any) -> bool:
 
 def _unwrap(x: Any) -> Any:
     c = x.__class__
-    if c is Rec:
+    if c in RECS:
         return x.a
     if c is tuple or c is list:
         return c(_unwrap(y) for y in x)
@@ -424,7 +451,7 @@ def _unwrap(x: Any) -> Any:
 
 
 def _contains_rec(x: Any) -> bool:
-    if x.__class__ is Rec:
+    if x.__class__ in RECS:
         return True
     if isinstance(x, (tuple, list)):
         return any(_contains_rec(y) for y in x)
@@ -433,7 +460,7 @@ def _contains_rec(x: Any) -> bool:
 
 def _collect_recs(x: Any, out: dict[int, Rec], r: Recorder) -> None:
     c = x.__class__
-    if c is Rec:
+    if c in RECS:
         if x.r is r:
             out[x.vid] = x
     elif c is tuple or c is list:

@@ -43,7 +43,10 @@ def _operands(n: Node) -> list[Any]:
 
 
 def find(b: Any) -> list[Chain]:
-    """The chains of builder ``b``'s nodes worth chunking."""
+    """The chains of builder ``b``'s nodes worth chunking (on the CPU: a GPU takes a whole
+    array in one launch)."""
+    if b.xp is not np:
+        return []
     vals = b.vals
 
     def chainable(n: Node) -> tuple[int, ...] | None:

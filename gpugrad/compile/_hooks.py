@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import _device as _dev
 from ..autograd import TensorBase
-from ._array import _MISSING, Rec, _contains_rec, _tls, active
+from ._array import _MISSING, RECS, _contains_rec, _tls, active
 from ._record import _SLOTS, Node, Recorder, _group_snapshot
 
 
@@ -31,7 +31,7 @@ class _SlotHook:
         v = self.slot.__get__(obj, owner)
         r = getattr(_tls, "rec", None)
         if r is None:
-            return v.a if v.__class__ is Rec else v
+            return v.a if v.__class__ in RECS else v
         return r.slot_get(obj, self.attr, v)
 
     def __set__(self, obj: Any, value: Any) -> None:
@@ -43,7 +43,7 @@ class _SlotHook:
             except AttributeError:
                 fresh = self.attr == "_data"
             value = r.slot_set(obj, self.attr, value, fresh)
-        elif value.__class__ is Rec:
+        elif value.__class__ in RECS:
             value = value.a
         self.slot.__set__(obj, value)
 
@@ -98,7 +98,7 @@ def uninstall(r: Recorder, saved: Any) -> None:
                 v = slot.__get__(t, None)
             except AttributeError:
                 continue
-            if v.__class__ is Rec:
+            if v.__class__ in RECS:
                 slot.__set__(t, v.a)
 
 

@@ -38,6 +38,8 @@ class Program:
     buffers: int                  # how many
     nodes: int                    # calls per replay
     graph: Any = None             # CUDA graph runner (reduce-overhead), if any
+    build: Any = None             # arrays -> the call's result (set by CompiledFunction)
+    parts: Any = None             # the code in parts (for CUDA graphs)
     notes: list[str] = field(default_factory=list)
 
 
@@ -192,6 +194,7 @@ class _Builder:
         for n in nodes:
             for w in n.writes:
                 written.add(self.sid(w))
+        self.written = written
         escaping: set[int] = {self.sid(v) for v in self.out_vids}
         for n in nodes:
             if n.op == "setattr" and n.args[0] is not None:
@@ -355,11 +358,11 @@ class _Builder:
                 return "{" + ", ".join(f"{k!r}: {lit(y)}" for k, y in x.items()) + "}"
             return name_of(x)
 
-        def call_src(n: Node, extra: str = "") -> str:
+        def call_src(n: Node, out: str = "") -> str:
             args = [lit(a) for a in n.args]
             args += [f"{k}={lit(v)}" for k, v in n.kwargs.items()]
-            if extra:
-                args.append(extra)
+            if out:
+                args.append(f"out={out}")
             return f"{name_of(n.fn, '_f')}({', '.join(args)})"
 
         self.lit, self.call_src, self.name_of = lit, call_src, name_of
@@ -408,7 +411,7 @@ class _Builder:
             names[vid] = name_of(arr, "_k")
 
         # the body: runs of nodes, grouped by optimizer block, then by errstate
-        body: list[str] = []
+        parts: list[Any] = []
         n_calls = 0
         i = 0
         nodes = self.nodes
@@ -418,31 +421,37 @@ class _Builder:
             while j < len(nodes) and nodes[j].block == b:
                 j += 1
             run = self._run_src(nodes, i, j)
-            n_calls += sum(1 for line in run if not line.startswith(("with ", "pass")))
+            n_calls += sum(len(lines) for kind, lines in run if kind == "k")
             if b is None:
-                body.extend(run)
+                parts.extend(run)
             else:
-                body.extend(self._block_src(b, run))
+                cond, bumps, island = self._block_src(b)
+                parts.append(("b", cond, run + [("p", bumps)], island))
             i = j
-        for k, (c, v0) in r.versions.items():
-            d = c.v - v0
-            if d and k not in r.arg_versions:
-                body.append(f"{name_of(c, '_n')}.v += {d}")
-        outs = "".join(names[v] + ", " for v in self.out_vids)
-        body.append(f"return ({outs})")
+        bumps = [f"{name_of(c, '_n')}.v += {c.v - v0}" for k, (c, v0) in r.versions.items()
+                 if c.v != v0 and k not in r.arg_versions]
+        if bumps:
+            parts.append(("p", bumps))
+        outs = "(" + "".join(names[v] + ", " for v in self.out_vids) + ")"
+        body = _flatten(parts) + [f"return {outs}"]
         lines = ["def _replay(_A):"]
         if miss:
             lines.append("    if " + " or ".join(miss) + ":")
             lines.append("        return _MISS")
         lines += ["    " + x for x in entry + body]
         source = "\n".join(lines) + "\n"
-        ns: dict[str, Any] = dict(env)
-        exec(compile(source, "<gpugrad.compile replay>", "exec"), ns)  # noqa: S102
+        run_fn = make_function(source, env)
         planned = 0 if self.arena is None else int(self.arena.nbytes)
-        return Program(ns["_replay"], source, self.outputs, planned, len(self.buffers), n_calls)
+        prog = Program(run_fn, source, self.outputs, planned, len(self.buffers), n_calls)
+        prog.parts = dict(env=env, miss=miss, entry=entry, parts=parts, outs=outs,
+                          names=names, vals=self.vals, xp=self.xp,
+                          rng=any(n.op == "rng" for n in nodes))
+        return prog
 
-    def _run_src(self, nodes: list[Node], i: int, j: int) -> list[str]:
-        out: list[str] = []
+    def _run_src(self, nodes: list[Node], i: int, j: int) -> list[Any]:
+        """Nodes ``i`` to ``j`` as parts: ("k", lines) array calls, ("p", lines) Python
+        effects (attributes, islands, draws), ("g", lines) guards."""
+        parts: list[Any] = []
         cur: Any = None
         chains = {c.start: c for c in self.chains}
         skip = -1
@@ -458,14 +467,21 @@ class _Builder:
                 src = self._node_src(n, k)
             if not src:
                 continue
-            es = n.errstate
-            if es != cur:
+            kind = {"call": "k", "guard": "g"}.get(n.op, "p")
+            es = n.errstate if kind == "k" else None
+            if kind == "k" and es is not None:
+                if not (parts and parts[-1][0] == "k" and cur == es):
+                    parts.append(("k", [f"with _errstate({self._errstate_name(es)}):"]))
+                parts[-1][1].extend("    " + line for line in src)
                 cur = es
-                if es is not None:
-                    out.append(f"with _errstate({self._errstate_name(es)}):")
-            pad = "    " if cur is not None else ""
-            out.extend(pad + line for line in src)
-        return out
+                continue
+            cur = None
+            if parts and parts[-1][0] == kind and not (kind == "k" and parts[-1][1][0]
+                                                        .startswith("with ")):
+                parts[-1][1].extend(src)
+            else:
+                parts.append((kind, list(src)))
+        return parts
 
     def _errstate_name(self, es: dict) -> str:
         key = tuple(sorted(es.items()))
@@ -522,7 +538,7 @@ class _Builder:
                 return [f"_copyto({b}, {lit(n.args[0])})"]
             if n.form == "astype":
                 return [f"_copyto({b}, {lit(n.args[0])}, casting='unsafe')"]
-            return [call_src(n, f"out={b}")]
+            return [call_src(n, b)]
         for w in outs:
             names[w] = f"_v{w}"
         lhs = ", ".join(f"_v{w}" for w in outs) + ("," if len(outs) > 1 else "")
@@ -530,8 +546,8 @@ class _Builder:
             return [f"{lhs} = {self.name_of(val.snap, '_k')}.copy()"]
         src = [f"{lhs} = {call_src(n)}"]
         for w in outs:
-            if self.vals[w].scalar:
-                src.append(f"_v{w} = _asarray(_v{w})")
+            if self.vals[w].scalar and self.sid(w) in self.written:
+                src.append(f"_v{w} = _asarray(_v{w})")  # NumPy gave a scalar: written later
         return src
 
     def _chain_src(self, c: Any) -> list[str]:
@@ -623,9 +639,9 @@ class _Builder:
                 raise _NotStaticError
         return outs
 
-    def _block_src(self, b: int, run: list[str]) -> list[str]:
+    def _block_src(self, b: int) -> tuple[str, list[str], str]:
         """An optimizer step recorded in line, run while its optimizer is as captured; the
-        step itself (eager) otherwise."""
+        step itself (eager) otherwise: (the condition, its version bumps, the step)."""
         blk = self.r.blocks[b]
         name_of, lit = self.name_of, self.lit
         on = name_of(blk["opt"], "_o")
@@ -640,13 +656,36 @@ class _Builder:
             conds.append(f"_all(_map(_is, {gn}['params'], {name_of(params, '_p')}))")
         for p, k, t in blk["paths"]:
             conds.append(f"{on}.state[{name_of(p, '_t')}].get({k!r}) is {name_of(t, '_t')}")
-        out = ["if " + " and ".join(conds) + ":"]
-        out += ["    " + line for line in run]
-        for k, d in blk["bumps"].items():
-            out.append(f"    {name_of(self.r.versions[k][0], '_n')}.v += {d}")
-        out.append("else:")
-        out.append(f"    {name_of(blk['island'].fn, '_i')}()")
-        return out
+        bumps = [f"{name_of(self.r.versions[k][0], '_n')}.v += {d}"
+                 for k, d in blk["bumps"].items()]
+        return " and ".join(conds), bumps, f"{name_of(blk['island'].fn, '_i')}()"
+
+
+def _flatten(parts: list[Any], pad: str = "") -> list[str]:
+    """Parts as the lines of one function body."""
+    out: list[str] = []
+    for part in parts:
+        if part[0] == "b":
+            _, cond, inner, island = part
+            out.append(f"{pad}if {cond}:")
+            out.extend(_flatten(inner, pad + "    ") or [pad + "    pass"])
+            out.append(f"{pad}else:")
+            out.append(f"{pad}    {island}")
+        else:
+            out.extend(pad + line for line in part[1])
+    return out
+
+
+def make_function(source: str, env: dict[str, Any], name: str = "_replay") -> Any:
+    """Define the function in ``source`` with the objects of ``env`` it names as closure
+    cells (cheaper to reach than globals)."""
+    used = sorted(k for k in env if k in source)
+    lines = source.rstrip("\n").split("\n")
+    maker = (f"def _make({', '.join(used)}):\n"
+             + "".join("    " + line + "\n" for line in lines) + f"    return {name}\n")
+    ns: dict[str, Any] = {}
+    exec(compile(maker, "<gpugrad.compile replay>", "exec"), ns)  # noqa: S102
+    return ns["_make"](*[env[k] for k in used])
 
 
 def _address(a: Any) -> int:

@@ -29,7 +29,10 @@ from ._array import (
     _OUT_FUNCS,
     _OUT_METHODS,
     _STRUCTURAL,
+    RECS,
     CaptureError,
+    DeviceRec,
+    HostRec,
     Namespace,
     Rec,
     _attr,
@@ -41,6 +44,11 @@ from ._array import (
     active,
     is_array,
 )
+
+# ndarray reductions as the ufunc reductions NumPy's _methods call (ufunc, dtype).
+_REDUCTIONS = {"sum": (np.add, None), "prod": (np.multiply, None), "max": (np.maximum, None),
+               "min": (np.minimum, None), "any": (np.logical_or, np.bool_),
+               "all": (np.logical_and, np.bool_)}
 
 # The slots of a tensor's arrays (swapped for recording descriptors during a capture).
 _SLOTS = {"_data": TensorBase.__dict__["_data"], "_grad": TensorBase.__dict__["_grad"]}
@@ -159,8 +167,7 @@ class Recorder:
                 a is root or (not known and a.base is None), node, scalar,
                 a.copy() if snap else None, a)
         self.vals.append(v)
-        rec = Rec(a, v.vid, self)
-        return rec
+        return (HostRec if isinstance(a, np.ndarray) else DeviceRec)(a, v.vid, self)
 
     def input(self, a: Any, kind: str) -> Rec:
         """A value the call finds (an argument's array, a parameter, a gradient)."""
@@ -226,7 +233,7 @@ class Recorder:
     def _prep(self, x: Any, reads: list[int]) -> tuple[Any, Any]:
         """(template, real) of an argument: Recs become Refs, plain arrays constants."""
         c = x.__class__
-        if c is Rec:
+        if c in RECS:
             if x.r is not self:
                 return x.a, x.a  # a Rec of an earlier capture: its array is a constant
             reads.append(x.vid)
@@ -253,7 +260,7 @@ class Recorder:
     def _passthrough(self, fn: Any, args: Any, kwargs: Any, writes: tuple) -> Any:
         real_args = _unwrap(args)
         res = fn(*real_args, **_unwrap(kwargs))
-        if writes and args and args[writes[0]].__class__ is Rec and res is real_args[writes[0]]:
+        if writes and args and args[writes[0]].__class__ in RECS and res is real_args[writes[0]]:
             return args[writes[0]]
         return res
 
@@ -272,7 +279,7 @@ class Recorder:
         wvids = []
         for i in writes:
             a = args[i]
-            if a.__class__ is not Rec or a.r is not self:
+            if a.__class__ not in RECS or a.r is not self:
                 self.taint("a write into an array that is not a tensor's")
                 return self._passthrough(fn, args, kwargs, writes)
             wvids.append(a.vid)
@@ -281,7 +288,7 @@ class Recorder:
             for o in (out if isinstance(out, tuple) else (out,)):
                 if o is None:
                     continue
-                if o.__class__ is not Rec or o.r is not self:
+                if o.__class__ not in RECS or o.r is not self:
                     self.taint("a write into an array that is not a tensor's")
                     return self._passthrough(fn, args, kwargs, writes)
                 wvids.append(o.vid)
@@ -337,6 +344,8 @@ class Recorder:
         return res
 
     def ufunc(self, u: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+        if isinstance(u, np.ufunc) and any(x.__class__ is DeviceRec for x in inputs):
+            u = getattr(_dev.cupy(), u.__name__, u)  # CuPy's own (NumPy's would dispatch)
         out = kwargs.get("out")
         if isinstance(out, tuple) and len(out) == 1:
             kwargs = dict(kwargs, out=out[0])
@@ -369,6 +378,14 @@ class Recorder:
             return self.call(meth, (rec,) + args, kwargs, form="astype")
         if name == "copy":
             return self.call(meth, (rec,) + args, kwargs, form="copy")
+        red = _REDUCTIONS.get(name)
+        if (red is not None and rec.a.__class__ is np.ndarray and len(args) <= 1
+                and set(kwargs) <= {"axis", "keepdims"}):
+            # what ndarray.sum & co. call (NumPy's _methods), minus a Python layer
+            axis = args[0] if args else kwargs.get("axis")
+            return self.call(red[0].reduce, (rec,),
+                             {"axis": axis, "dtype": red[1],
+                              "keepdims": kwargs.get("keepdims", False)}, out_kw=True)
         writes = (0,) if name in _INPLACE_METHODS else ()
         return self.call(meth, (rec,) + args, kwargs, writes=writes, out_kw=name in _OUT_METHODS)
 
@@ -398,7 +415,7 @@ class Recorder:
 
     def convert(self, name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``asarray`` and friends: a recorded array stays one (cast or copied if asked)."""
-        if not self.recording or self.island or not args or args[0].__class__ is not Rec:
+        if not self.recording or self.island or not args or args[0].__class__ not in RECS:
             if args and _contains_rec(args[0]) and self.recording and not self.island:
                 self.taint(f"{name} of a list holding tensor data")
             return fn(*_unwrap(args), **_unwrap(kwargs))
@@ -434,8 +451,8 @@ class Recorder:
 
     def slot_get(self, t: Any, attr: str, v: Any) -> Any:
         if self.island:
-            return v.a if v.__class__ is Rec else v
-        if v.__class__ is Rec:
+            return v.a if v.__class__ in RECS else v
+        if v.__class__ in RECS:
             return v
         key = (id(t), attr)
         if self.is_created(t) or key in self.written:
@@ -465,12 +482,12 @@ class Recorder:
         if self.island:
             if not fresh and not self.is_created(t):
                 self.island_written.add((id(t), attr))
-            return value.a if value.__class__ is Rec else value
+            return value.a if value.__class__ in RECS else value
         if is_array(value):
             value = self.created_value(value)
-        if value.__class__ is Rec and value.r is not self:
+        if value.__class__ in RECS and value.r is not self:
             value = value.a
-        if value.__class__ is Rec:
+        if value.__class__ in RECS:
             self.touched.append(weakref.ref(t))
         if not self.is_created(t):
             key = (id(t), attr)
@@ -478,7 +495,7 @@ class Recorder:
             self.know(t)
             if value is None:
                 self.nodes.append(Node("setattr", obj=t, attr=attr, args=(None,)))
-            elif value.__class__ is Rec:
+            elif value.__class__ in RECS:
                 self.nodes.append(Node("setattr", obj=t, attr=attr, args=(Ref(value.vid),),
                                        reads=[value.vid]))
             else:
