@@ -25,6 +25,11 @@ MISS = object()  # a structural guard failed: the program does not fit this call
 FAIL = object()  # a value guard failed before any effect: run this call eagerly
 
 _EXTERNAL = ("persistent", "arg", "gradin")
+# NumPy deprecates a third positional argument of these (it once meant a third operand)
+_NO_POSITIONAL_OUT = {np.maximum, np.minimum, np.fmax, np.fmin}
+# ufunc.reduce(array, axis, dtype, out, keepdims): its keywords, in order, and defaults
+_REDUCE_POS = (("axis", 0), ("dtype", None), ("out", None), ("keepdims", False))
+_REDUCE_KW = {"axis", "dtype", "out", "keepdims"}
 
 
 @dataclass(eq=False)
@@ -360,10 +365,20 @@ class _Builder:
 
         def call_src(n: Node, out: str = "") -> str:
             args = [lit(a) for a in n.args]
-            args += [f"{k}={lit(v)}" for k, v in n.kwargs.items()]
+            kw = dict(n.kwargs)
             if out:
-                args.append(f"out={out}")
-            return f"{name_of(n.fn, '_f')}({', '.join(args)})"
+                kw["out"] = Ref(-1)
+                names[-1] = out
+            fn = n.fn
+            if (isinstance(fn, np.ufunc) and fn.nout == 1 and set(kw) <= {"out"}
+                    and fn not in _NO_POSITIONAL_OUT and "out" in kw):
+                args.append(lit(kw.pop("out")))  # keywords cost a little on every call
+            elif (getattr(fn, "__name__", "") == "reduce" and isinstance(
+                    getattr(fn, "__self__", None), np.ufunc) and set(kw) <= _REDUCE_KW
+                    and len(n.args) == 1):
+                args += [lit(kw.pop(k)) if k in kw else repr(d) for k, d in _REDUCE_POS]
+            args += [f"{k}={lit(v)}" for k, v in kw.items()]
+            return f"{name_of(fn, '_f')}({', '.join(args)})"
 
         self.lit, self.call_src, self.name_of = lit, call_src, name_of
         self.names, self.static = names, static
