@@ -158,7 +158,7 @@ def test_cache_is_bounded_least_recently_used_goes(device):
     lin = nn.Linear(3, 2).to(device)
     f = gg.compile(lambda x: lin(x) * 2.0)
     f.cache_size_limit = 3
-    with gg.no_grad():
+    with gg.no_grad(), pytest.warns(UserWarning, match="more than 3 signatures"):
         for _rep in range(3):
             for n in range(1, 6):
                 x = gg.ones(n, 3, device=device)
@@ -185,10 +185,11 @@ def test_learning_rate_changed_through_param_groups_is_used(device):
         assert _same(p, q, device)
 
 
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 @pytest.mark.parametrize("inside", [False, True])
-def test_scheduler_steps_are_honoured(device, inside):
-    m1, o1, e = _trainer(device, "adam")
-    m2, o2, s = _trainer(device, "adam")
+def test_scheduler_steps_are_honoured(device, inside, opt_name):
+    m1, o1, e = _trainer(device, opt_name)
+    m2, o2, s = _trainer(device, opt_name)
     s1 = gg.optim.lr_scheduler.CosineAnnealingLR(o1, T_max=5)
     s2 = gg.optim.lr_scheduler.CosineAnnealingLR(o2, T_max=5)
 
@@ -205,14 +206,16 @@ def test_scheduler_steps_are_honoured(device, inside):
         return out
 
     compiled = gg.compile(step)
-    xs, ys = _data(device, 10)
+    xs, ys = _data(device, 30)
     for x, y in zip(xs, ys):
         assert _same(eager(x, y), _quiet(compiled, x, y), device)
         if not inside:
             s1.step()
             s2.step()
         assert o1.param_groups[0]["lr"] == o2.param_groups[0]["lr"]
-    assert compiled.replays == 8
+    # a learning rate that changes on every step: the SGD step recorded in the program gives
+    # way to the step itself (recaptures, at most recapture_limit); Adam's always runs as is
+    assert compiled.replays >= 10 and compiled.captures <= compiled.recapture_limit
     for p, q in zip(m1.parameters(), m2.parameters()):
         assert _same(p, q, device)
 
@@ -633,3 +636,19 @@ def test_eager_path_untouched_after_a_capture():
     assert gg._device.sample_hook is None
     t = gg.ones(2)
     assert type(t._data) is np.ndarray
+
+
+def test_the_digits_demo_trains_the_same_compiled(tmp_path):
+    """examples/digits.py --compile: dropout, GELU, AdamW, label smoothing, a shuffling
+    loader and a smaller last batch, with the eager run's numbers."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    import digits
+
+    kw = dict(epochs=2, device="cpu", progress=False, plot=False)
+    eager = digits.main(out=tmp_path / "e", **kw)
+    compiled = _quiet(digits.main, out=tmp_path / "c", compile=True, **kw)
+    assert compiled["history"] == eager["history"]
+    assert compiled["compiled"]["captures"] == 2 and compiled["compiled"]["replays"] > 30

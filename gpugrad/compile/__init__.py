@@ -195,6 +195,8 @@ class CompiledFunction:
                     entry.state = "ready"
                     return self._run_eager(args, kwargs)
                 self.replays += 1
+                if prog.fallbacks[0] >= 2 and entry.captures < self.recapture_limit:
+                    entry.state = "ready"  # an optimizer's settings changed for good
                 return prog.build(out, leaves)
             if entry.state == "new":
                 entry.state = "ready"
@@ -208,17 +210,30 @@ class CompiledFunction:
         return self._fn(*args, **kwargs)
 
     def _evict(self) -> None:
+        if len(self._entries) > self.cache_size_limit:
+            self._warn_once(f"more than {self.cache_size_limit} signatures (shapes, dtypes, "
+                            "Python argument values): the least recently used program goes, "
+                            "and each new signature runs eagerly once before its capture; pass "
+                            "values that change on every call as tensors")
         while len(self._entries) > self.cache_size_limit:
             self._entries.popitem(last=False)
 
     def _warn(self, reason: str) -> None:
         if reason not in self._warned:
-            self._warned.add(reason)
             self.reasons.append(reason)
-            warnings.warn(f"gpugrad.compile: {self.__repr__()[1:-1]}: {reason}; running it "
-                          "eagerly", UserWarning, stacklevel=4)
+            self._warn_once(f"{reason}; running it eagerly")
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"gpugrad.compile: {self.__repr__()[1:-1]}: {message}", UserWarning,
+                          stacklevel=4)
 
     def _capture(self, entry: _Entry, args: tuple, kwargs: dict, leaves: list[Tensor]) -> Any:
+        if entry.captures >= self.recapture_limit and entry.program is not None and \
+                entry.state == "ready":
+            entry.state = "compiled"  # keep it: its optimizer step runs eagerly, correctly
+            return self._run_eager(args, kwargs)
         if entry.captures >= self.recapture_limit:
             entry.state, entry.program = "eager", None
             self._warn(f"recaptured {entry.captures} times (its guards keep failing)")

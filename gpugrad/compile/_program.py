@@ -45,6 +45,7 @@ class Program:
     graph: Any = None             # CUDA graph runner (reduce-overhead), if any
     build: Any = None             # arrays -> the call's result (set by CompiledFunction)
     parts: Any = None             # the code in parts (for CUDA graphs)
+    fallbacks: Any = None         # [optimizer steps run eagerly in a row]
     notes: list[str] = field(default_factory=list)
 
 
@@ -322,7 +323,9 @@ class _Builder:
 
     def codegen(self) -> Program:
         r = self.r
+        self.fallbacks = [0]
         env: dict[str, Any] = {"_MISS": MISS, "_FAIL": FAIL, "_copyto": self.xp.copyto,
+                               "_E": self.fallbacks,
                                "_asarray": self.xp.asarray, "_errstate": _errstate,
                                "_empty": self.xp.empty,
                                "_is": operator.is_, "_all": all, "_len": len, "_map": map,
@@ -458,6 +461,7 @@ class _Builder:
         run_fn = make_function(source, env)
         planned = 0 if self.arena is None else int(self.arena.nbytes)
         prog = Program(run_fn, source, self.outputs, planned, len(self.buffers), n_calls)
+        prog.fallbacks = self.fallbacks
         prog.parts = dict(env=env, miss=miss, entry=entry, parts=parts, outs=outs,
                           names=names, vals=self.vals, xp=self.xp,
                           rng=any(n.op == "rng" for n in nodes))
@@ -673,7 +677,9 @@ class _Builder:
             conds.append(f"{on}.state[{name_of(p, '_t')}].get({k!r}) is {name_of(t, '_t')}")
         bumps = [f"{name_of(self.r.versions[k][0], '_n')}.v += {d}"
                  for k, d in blk["bumps"].items()]
-        return " and ".join(conds), bumps, f"{name_of(blk['island'].fn, '_i')}()"
+        # the step run eagerly: counted, so that a lasting change brings a new capture
+        island = f"{name_of(blk['island'].fn, '_i')}(); _E[0] += 1"
+        return " and ".join(conds), bumps + ["_E[0] = 0"], island
 
 
 def _flatten(parts: list[Any], pad: str = "") -> list[str]:
