@@ -652,3 +652,29 @@ def test_the_digits_demo_trains_the_same_compiled(tmp_path):
     compiled = _quiet(digits.main, out=tmp_path / "c", compile=True, **kw)
     assert compiled["history"] == eager["history"]
     assert compiled["compiled"]["captures"] == 2 and compiled["compiled"]["replays"] > 30
+
+
+def test_a_method_compiles_with_self_in_the_signature(device):
+    class Trainer:
+        def __init__(self):
+            self.model, self.opt, _ = _trainer(device)
+            self.scale = 1.0
+
+        def eager_step(self, x, y):
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(x), y) * self.scale
+            loss.backward()
+            self.opt.step()
+            return loss
+
+        step = gg.compile(eager_step)
+
+    compiled, eager = Trainer(), Trainer()
+    xs, ys = _data(device, 10)
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if i == 5:
+            compiled.scale = eager.scale = 2.0  # an attribute of an argument: guarded
+        assert _same(eager.eager_step(x, y), _quiet(compiled.step, x, y), device)
+    assert Trainer.step.captures == 2 and Trainer.step.replays == 7  # recaptured at once
+    with pytest.warns(UserWarning, match="ndarray"):
+        gg.compile(lambda a: a * 2)(np.ones(3))

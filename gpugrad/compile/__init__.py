@@ -176,7 +176,7 @@ class CompiledFunction:
             if kwargs:
                 key += (_key(kwargs, leaves),)
         except _NoKeyError as e:
-            self._warn(f"an argument of type {e} is not a tensor or a Python value")
+            self._warn(f"an argument of type {e} (pass tensors: a capture would fix its values)")
             return self._run_eager(args, kwargs)
         with self._lock:
             entry = self._entries.get(key)
@@ -354,7 +354,10 @@ def _key(x: Any, leaves: list[Tensor]) -> Any:
         return (c, tuple(_key(y, leaves) for y in x))
     if isinstance(x, (np.dtype, _dt.dtype, _dev.Device, slice)):
         return (c, x)
-    raise _NoKeyError(type(x).__name__)
+    if isinstance(x, np.ndarray) or is_array(x) or isinstance(x, np.generic):
+        raise _NoKeyError(type(x).__name__)  # its values would be fixed by the capture
+    return (c, id(x))  # a module, an optimizer, any object: by identity (what the program
+    #                    reads of it, tensors and numbers, is guarded)
 
 
 # --- what the call can reach: optimizers to wrap, Python values to guard ----------------------
