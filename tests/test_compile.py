@@ -678,3 +678,34 @@ def test_a_method_compiles_with_self_in_the_signature(device):
     assert Trainer.step.captures == 2 and Trainer.step.replays == 7  # recaptured at once
     with pytest.warns(UserWarning, match="ndarray"):
         gg.compile(lambda a: a * 2)(np.ones(3))
+
+
+@pytest.mark.parametrize("max_norm", [0.05, 0.3, 100.0])
+def test_dropout_with_gradient_clipping(device, max_norm):
+    """clip_grad_norm_ reads "clip or not" into Python after dropout's draws: the guard is
+    checked before the step changes anything, the generator put back when it fails."""
+    def make():
+        model, opt, _ = _trainer(device, dropout=0.3)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            opt.step()
+            return loss
+        return model, step
+
+    m1, eager = make()
+    m2, step = make()
+    compiled = gg.compile(step)
+    xs, ys = _data(device, 16)
+    gg.manual_seed(5)
+    ref = [eager(x, y) for x, y in zip(xs, ys)]
+    gg.manual_seed(5)
+    got = [_quiet(compiled, x, y) for x, y in zip(xs, ys)]
+    for a, b in zip(ref, got):
+        assert _same(a, b, device)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert _same(p, q, device)
+    assert compiled.replays > 0

@@ -146,12 +146,17 @@ class _Builder:
         self.nodes = keep[::-1]
 
     def irreversible(self, n: Node) -> bool:
-        return (n.op in ("setattr", "rng", "island") or n.block is not None
+        """Whether the node changes what outlives the program. A draw from NumPy's generator
+        is not: its state is saved before a guard that follows it and put back when the guard
+        fails (CuPy's generator has no cheap state to save)."""
+        return (n.op in ("setattr", "island") or n.block is not None
+                or n.op == "rng" and self.xp is not np
                 or any(self.kind(w) in _EXTERNAL for w in n.writes))
 
     def order_guards(self) -> None:
         """Move every value guard, with the calls it needs, in front of the first call that
         changes anything outside the program (a failed guard must leave nothing changed)."""
+        self.save_rng = False
         guards = [i for i, n in enumerate(self.nodes) if n.op == "guard"]
         if not guards:
             return
@@ -175,6 +180,9 @@ class _Builder:
                 for j in writers.get(self.sid(v), ()):
                     if j < i:
                         stack.append(j)
+        draws = [i for i, n in enumerate(self.nodes) if n.op == "rng"]
+        last = max((i for i in cone if self.nodes[i].op == "rng"), default=-1)
+        cone.update(i for i in draws if i < last)  # draws keep their order
         ok = not any(self.irreversible(self.nodes[i]) for i in cone)
         if ok:
             cone_sids = {self.sid(v) for i in cone for v in self.nodes[i].outs}
@@ -185,12 +193,14 @@ class _Builder:
         if ok:
             self.nodes = ([n for i, n in enumerate(self.nodes) if i in cone]
                           + [n for i, n in enumerate(self.nodes) if i not in cone])
-            return
-        first = next((i for i, n in enumerate(self.nodes) if self.irreversible(n)),
-                     len(self.nodes))
-        if max(guards) > first:
-            raise CaptureError("a tensor value read into Python after the call changed state "
-                               "(data-dependent Python)")
+        else:
+            first = next((i for i, n in enumerate(self.nodes) if self.irreversible(n)),
+                         len(self.nodes))
+            if max(guards) > first:
+                raise CaptureError("a tensor value read into Python after the call changed "
+                                   "state (data-dependent Python)")
+        last_guard = max(i for i, n in enumerate(self.nodes) if n.op == "guard")
+        self.save_rng = any(n.op == "rng" for n in self.nodes[:last_guard])
 
     def classify(self) -> None:
         """How each value is had at replay: static (fixed object), planned (a buffer),
@@ -384,6 +394,7 @@ class _Builder:
             return f"{name_of(fn, '_f')}({', '.join(args)})"
 
         self.lit, self.call_src, self.name_of = lit, call_src, name_of
+        env["_rng_state"], env["_rng_restore"] = _rng_state, _rng_restore
         self.names, self.static = names, static
 
         # structural guards: identities, flags, Python values; then inputs read at entry
@@ -456,6 +467,8 @@ class _Builder:
         if miss:
             lines.append("    if " + " or ".join(miss) + ":")
             lines.append("        return _MISS")
+        if self.save_rng:
+            entry = ["_rs = _rng_state()"] + entry
         lines += ["    " + x for x in entry + body]
         source = "\n".join(lines) + "\n"
         run_fn = make_function(source, env)
@@ -518,7 +531,8 @@ class _Builder:
             tn = f"_A[{a}]" if a is not None else self.name_of(t, "_t")
             return [f"{tn}.{n.attr} = {lit(n.args[0])}"]
         if n.op == "guard":
-            return [f"if {call_src(n)} != {n.expect!r}: return _FAIL"]
+            back = "_rng_restore(_rs); " if self.save_rng else ""
+            return [f"if {call_src(n)} != {n.expect!r}: {back}return _FAIL"]
         if n.op == "island":
             return [f"{self.name_of(n.fn, '_i')}()"]
         if n.op == "rng":
@@ -722,6 +736,17 @@ class _NotStaticError(Exception):
 
 
 _ABSENT = object()
+
+
+def _rng_state() -> Any:
+    """The host generator and its state (saved before a guard that follows a draw)."""
+    g = _dev.generator(_dev.CPU)
+    return g, g.bit_generator.state
+
+
+def _rng_restore(saved: Any) -> None:
+    g, state = saved
+    g.bit_generator.state = state
 
 try:  # NumPy 2 keeps the floating-point error state in a context variable: set it directly
     from numpy._core._ufunc_config import (  # type: ignore[attr-defined]
