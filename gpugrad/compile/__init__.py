@@ -18,15 +18,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-import numpy as np
-
 from .. import _device as _dev
 from .. import autograd as _ag
 from .. import dtypes as _dt
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import _hooks, _program
-from ._array import RECS, CaptureError, DeviceRec, HostRec, active, is_array
+from . import _hooks, _outputs, _program, _reach
+from ._array import CaptureError, DeviceRec, HostRec, active
 from ._record import Recorder
 
 __all__ = ["CompiledFunction", "CompiledModule", "CaptureError", "compile"]
@@ -135,6 +133,7 @@ class CompiledFunction:
 
     cache_size_limit = 8
     recapture_limit = 8
+    _compiled_fn = True
 
     def __init__(self, fn: Callable[..., Any], mode: str = "default", fullgraph: bool = False,
                  dynamic: bool | None = None, eager: bool = False) -> None:
@@ -172,10 +171,10 @@ class CompiledFunction:
         try:
             key: Any = (_ag._mode.enabled, _dt.default_float)
             if args:
-                key += (_key(args, leaves),)
+                key += (_reach.key(args, leaves),)
             if kwargs:
-                key += (_key(kwargs, leaves),)
-        except _NoKeyError as e:
+                key += (_reach.key(kwargs, leaves),)
+        except _reach.NoKeyError as e:
             self._warn(f"an argument of type {e} (pass tensors: a capture would fix its values)")
             return self._run_eager(args, kwargs)
         with self._lock:
@@ -240,7 +239,7 @@ class CompiledFunction:
             return self._run_eager(args, kwargs)
         entry.captures += 1
         with _capture_lock:
-            found = _reach(self._fn, args, kwargs)
+            found = _reach.reach(self._fn, args, kwargs)
             arg_paths: dict[int, int] = {}
             for i, t in enumerate(leaves):
                 arg_paths.setdefault(id(t), i)
@@ -249,14 +248,14 @@ class CompiledFunction:
             saved = _hooks.install(r, found.optimizers)
             try:
                 result = self._fn(*args, **kwargs)
-                outputs, out_vids, keep = _template(result, r, arg_paths)
-                _check_alive(r, keep)
-                _check_python_state(r, found)
+                outputs, out_vids, keep = _outputs.template(result, r, arg_paths)
+                _outputs.check_alive(r, keep)
+                _outputs.check_python_state(r, found)
             finally:
                 _hooks.uninstall(r, saved)
             try:
                 prog = _program.build(r, outputs, out_vids, found.guards,
-                                      _device_kind(leaves, r))
+                                      _outputs.device_kind(leaves, r))
                 if self.mode in ("reduce-overhead", "max-autotune"):
                     from ._cuda import attach_graph
                     attach_graph(prog)
@@ -266,11 +265,11 @@ class CompiledFunction:
                 entry.state, entry.program = "eager", None
                 entry.reason = str(e)
                 self._warn(str(e))
-                return _restore(result)
-        prog.build = _builder(prog.outputs)
+                return _outputs.restore(result)
+        prog.build = _outputs.builder(prog.outputs)
         entry.state, entry.program = "compiled", prog
         self.captures += 1
-        return _restore(result)
+        return _outputs.restore(result)
 
 
 class CompiledModule(Module):
@@ -324,289 +323,3 @@ class CompiledModule(Module):
 
     def extra_repr(self) -> str:
         return self._orig_mod.extra_repr()
-
-
-# --- signatures -------------------------------------------------------------------------------
-
-
-class _NoKeyError(Exception):
-    pass
-
-
-_SCALARS = (bool, int, float, complex, str, bytes, type(None))
-
-
-def _key(x: Any, leaves: list[Tensor]) -> Any:
-    """What a program depends on in an argument (tensor leaves are collected in order)."""
-    c = x.__class__
-    if isinstance(x, Tensor):
-        leaves.append(x)
-        d = x._data
-        dev = d.device.id if d.__class__ is not np.ndarray else -1
-        return (d.__class__, d.shape, d.dtype.str, d.strides, dev, x._requires_grad)
-    if c in _SCALARS:
-        return (c, x)
-    if c is tuple or c is list:
-        return (c, tuple(_key(y, leaves) for y in x))
-    if c is dict:
-        return (c, tuple((k, _key(y, leaves)) for k, y in x.items()))
-    if isinstance(x, (tuple, list)):  # a named tuple
-        return (c, tuple(_key(y, leaves) for y in x))
-    if isinstance(x, (np.dtype, _dt.dtype, _dev.Device, slice)):
-        return (c, x)
-    if isinstance(x, np.ndarray) or is_array(x) or isinstance(x, np.generic):
-        raise _NoKeyError(type(x).__name__)  # its values would be fixed by the capture
-    return (c, id(x))  # a module, an optimizer, any object: by identity (what the program
-    #                    reads of it, tensors and numbers, is guarded)
-
-
-# --- what the call can reach: optimizers to wrap, Python values to guard ----------------------
-
-
-class _Found:
-    def __init__(self) -> None:
-        self.optimizers: list[Any] = []
-        self.guards: list[tuple[str, Any, Any, Any]] = []  # (kind, holder, name, value)
-
-
-_GUARDED = (bool, int, float, str, type(None))
-_SKIP_ATTRS = {"_parameters", "_buffers", "_modules", "_non_persistent_buffers_set"}
-
-
-def _reach(fn: Any, args: tuple, kwargs: dict) -> _Found:
-    """The optimizers and the guarded Python values (module attributes, closure cells, the
-    globals the code names) reachable from ``fn`` and its arguments, a few levels deep."""
-    from ..optim.lr_scheduler import LRScheduler
-    from ..optim.optimizer import Optimizer
-
-    found = _Found()
-    seen: set[int] = set()
-
-    def guard_dict(d: dict, kind: str = "dict") -> None:
-        for k, v in d.items():
-            if k not in _SKIP_ATTRS and type(v) in _GUARDED:
-                found.guards.append((kind, d, k, v))
-
-    def code_names(code: types.CodeType, out: set[str]) -> None:
-        out.update(code.co_names)
-        for c in code.co_consts:
-            if isinstance(c, types.CodeType):
-                code_names(c, out)
-
-    def visit(obj: Any, depth: int) -> None:
-        if depth > 4 or id(obj) in seen or isinstance(obj, (Tensor, type, types.ModuleType)):
-            return
-        if type(obj) in _GUARDED or isinstance(obj, np.ndarray):
-            return
-        seen.add(id(obj))
-        if isinstance(obj, Module):
-            for m in obj.modules():
-                if id(m) not in seen:
-                    seen.add(id(m))
-                    guard_dict(m.__dict__)
-                    for v in m.__dict__.values():
-                        if not isinstance(v, (dict, Tensor)):
-                            visit(v, depth + 1)
-            return
-        if isinstance(obj, Optimizer):
-            found.optimizers.append(obj)
-            return
-        if isinstance(obj, LRScheduler):
-            visit(obj.optimizer, depth + 1)
-            return
-        if isinstance(obj, (list, tuple, set, frozenset)):
-            for y in list(obj)[:64]:
-                visit(y, depth + 1)
-            return
-        if isinstance(obj, dict):
-            for y in list(obj.values())[:64]:
-                visit(y, depth + 1)
-            return
-        if isinstance(obj, functools.partial):
-            visit(obj.func, depth + 1)
-            visit(obj.args, depth + 1)
-            visit(obj.keywords, depth + 1)
-            return
-        if isinstance(obj, types.MethodType):
-            visit(obj.__self__, depth + 1)
-            visit(obj.__func__, depth + 1)
-            return
-        if isinstance(obj, CompiledFunction):
-            visit(obj._fn, depth + 1)
-            return
-        if isinstance(obj, types.FunctionType):
-            for cell in obj.__closure__ or ():
-                try:
-                    v = cell.cell_contents
-                except ValueError:
-                    continue
-                if type(v) in _GUARDED:
-                    found.guards.append(("cell", cell, "", v))
-                else:
-                    visit(v, depth + 1)
-            names: set[str] = set()
-            code_names(obj.__code__, names)
-            g = obj.__globals__
-            for nm in names:
-                if nm in g:
-                    v = g[nm]
-                    if type(v) in _GUARDED:
-                        found.guards.append(("dict", g, nm, v))
-                    else:
-                        visit(v, depth + 1)
-            visit(obj.__defaults__, depth + 1)
-            return
-        d = getattr(obj, "__dict__", None)
-        if isinstance(d, dict):
-            guard_dict(d)
-            for v in list(d.values())[:64]:
-                visit(v, depth + 1)
-
-    visit(fn, 0)
-    visit(args, 1)
-    visit(kwargs, 1)
-    return found
-
-
-# --- outputs ----------------------------------------------------------------------------------
-
-
-def _template(result: Any, r: Recorder, arg_paths: dict[int, int]) -> tuple[Any, list[int], list]:
-    """How to rebuild the call's result from the replay's arrays."""
-    out_vids: list[int] = []
-    keep: list[Any] = []
-
-    def t(x: Any) -> Any:
-        c = x.__class__
-        if isinstance(x, Tensor):
-            keep.append(x)
-            if id(x) in arg_paths:
-                return ("arg", arg_paths[id(x)])
-            if not r.is_created(x):
-                return ("same", x)
-            d = x._data
-            fn = x._grad_fn
-            if fn is not None and not _spent(fn):
-                r.taint("an output requires grad (its backward would run outside the call)")
-            if d.__class__ not in RECS:
-                r.taint("an output tensor holds data the capture did not follow")
-                return ("same", x)
-            out_vids.append(d.vid)
-            return ("tensor", len(out_vids) - 1, x._requires_grad, fn, c)
-        if c in RECS:
-            out_vids.append(x.vid)
-            return ("array", len(out_vids) - 1)
-        if c is tuple or c is list:
-            return ("seq", c, [t(y) for y in x])
-        if isinstance(x, tuple) and hasattr(x, "_fields"):
-            return ("named", c, [t(y) for y in x])
-        if c is dict:
-            return ("dict", c, {k: t(y) for k, y in x.items()})
-        if is_array(x):
-            r.taint("the call returns an array the capture did not follow")
-        return ("lit", x)
-
-    return t(result), out_vids, keep
-
-
-def _spent(fn: Any) -> bool:
-    """Whether a backward from graph node ``fn`` would raise, as it does when it reaches a
-    node already released by a backward (then the graph is released, its arrays freed)."""
-    stack, seen, live = [fn], set(), []
-    spent = False
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen or node.__class__ is _ag.AccumulateGrad:
-            continue
-        seen.add(id(node))
-        if node.next_fns is None:
-            spent = True
-            continue
-        live.append(node)
-        stack.extend(node.next_fns)
-    if spent:
-        for node in live:
-            node.release()
-    return spent
-
-
-def _check_alive(r: Recorder, keep: list[Any]) -> None:
-    """A tensor made inside the call that outlives it (stored somewhere) is Python state the
-    replay would not make: taint."""
-    kept = {id(x) for x in keep}
-    for t in r.alive_created():
-        if id(t) not in kept:
-            r.taint("a tensor made inside the call is kept after it (a side effect the replay "
-                    "would not repeat)")
-            return
-
-
-def _check_python_state(r: Recorder, found: _Found) -> None:
-    """The guarded Python values and the optimizers' hyperparameters must be as they were
-    before the call: a call that changes them has side effects a replay would not repeat."""
-    if r.watched_changed():
-        r.taint("the call changes optimizer hyperparameters itself (a Python side effect the "
-                "replay would not repeat)")
-    for kind, holder, key, value in found.guards:
-        now = holder.cell_contents if kind == "cell" else holder.get(key, _program._ABSENT)
-        if now is not value and now != value:
-            r.taint(f"the call changes the Python value {key or 'of a closure variable'!s} "
-                    "(a side effect the replay would not repeat)")
-            return
-
-
-def _builder(spec: Any) -> Any:
-    """``build(arrays, leaves)``: the call's result from a replay's arrays (a single tensor,
-    the usual result of a step, the fast way)."""
-    if spec[0] == "tensor":
-        i, grad, fn = spec[1], spec[2], spec[3]
-        wrap = Tensor._wrap
-
-        def one(arrays: tuple, leaves: list[Tensor]) -> Any:
-            t = wrap(arrays[i], None)
-            if grad:
-                t._requires_grad, t._grad_fn = True, fn
-            return t
-        return one
-    return functools.partial(_build, spec)
-
-
-def _build(spec: Any, arrays: tuple, leaves: list[Tensor]) -> Any:
-    kind = spec[0]
-    if kind == "tensor":
-        t = Tensor._wrap(arrays[spec[1]], None)
-        if spec[2]:
-            t._requires_grad, t._grad_fn = True, spec[3]
-        return t
-    if kind == "lit":
-        return spec[1]
-    if kind == "same":
-        return spec[1]
-    if kind == "arg":
-        return leaves[spec[1]]
-    if kind == "array":
-        return arrays[spec[1]]
-    if kind == "seq":
-        return spec[1](_build(s, arrays, leaves) for s in spec[2])
-    if kind == "named":
-        return spec[1](*[_build(s, arrays, leaves) for s in spec[2]])
-    return spec[1]((k, _build(s, arrays, leaves)) for k, s in spec[2].items())
-
-
-def _restore(x: Any) -> Any:
-    """The capture call's own result, with any recorded array replaced by its real array."""
-    c = x.__class__
-    if c in RECS:
-        return x.a
-    if c is tuple or c is list:
-        return c(_restore(y) for y in x)
-    if c is dict:
-        return {k: _restore(y) for k, y in x.items()}
-    return x
-
-
-def _device_kind(leaves: list[Tensor], r: Recorder) -> str:
-    for v in r.vals:
-        if v.arr is not None:
-            return "cpu" if isinstance(v.arr, np.ndarray) else "cuda"
-    return "cpu"

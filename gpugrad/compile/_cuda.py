@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
-from ._program import _flatten, make_function
+from ._codegen import _flatten, make_function
 
 _LOCAL = re.compile(r"\b_v(\d+)\b")
 
