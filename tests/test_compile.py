@@ -709,3 +709,34 @@ def test_dropout_with_gradient_clipping(device, max_norm):
     for p, q in zip(m1.parameters(), m2.parameters()):
         assert _same(p, q, device)
     assert compiled.replays > 0
+
+
+def test_manual_updates_and_writes_into_arguments(device):
+    """A hand-written SGD under no_grad (in-place writes into parameters, a learning rate
+    from the closure) and an argument changed in place: as eager, versions included."""
+    def make():
+        model = _net(device)
+        lr = 0.05
+
+        def step(x, y, buf):
+            model.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            with gg.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+            buf.add_(1.0)
+            return loss
+        return model, step
+
+    m1, eager = make()
+    m2, step = make()
+    compiled = gg.compile(step)
+    xs, ys = _data(device, 8)
+    b1, b2 = gg.zeros(3, device=device), gg.zeros(3, device=device)
+    for x, y in zip(xs, ys):
+        assert _same(eager(x, y, b1), _quiet(compiled, x, y, b2), device)
+    assert _same(b1, b2, device) and b2._version.v == b1._version.v == 8
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert _same(p, q, device) and p._version.v == q._version.v
+    assert compiled.replays == 6

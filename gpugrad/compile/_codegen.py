@@ -202,8 +202,12 @@ class CodeGen:
                 cond, bumps, island = self._block_src(b)
                 parts.append(("b", cond, run + [("p", bumps)], island))
             i = j
-        bumps = [f"{name_of(c, '_n')}.v += {c.v - v0}" for k, (c, v0) in r.versions.items()
-                 if c.v != v0 and k not in r.arg_versions]
+        bumps = []
+        for k, (c, v0) in r.versions.items():
+            if c.v != v0:
+                counter = (f"_A[{r.arg_versions[k]}]._version" if k in r.arg_versions
+                           else name_of(c, "_n"))
+                bumps.append(f"{counter}.v += {c.v - v0}")
         if bumps:
             parts.append(("p", bumps))
         outs = "(" + "".join(names[v] + ", " for v in self.out_vids) + ")"

@@ -136,7 +136,7 @@ class Recorder:
         self.versions: dict[int, tuple[Any, int]] = {}  # id(counter) -> (counter, v at sight)
         self.blocks: list[dict[str, Any]] = []
         self.island_produced: set[int] = set()
-        self.arg_versions: set[int] = set()
+        self.arg_versions: dict[int, int] = {}  # id(counter) -> argument index
         self.watched: dict[int, Any] = {}
         self._ns: dict[Any, Namespace] = {}
         self.errstate0 = np.geterr()
@@ -525,7 +525,7 @@ class Recorder:
             c = t._version
             self.versions.setdefault(id(c), (c, c.v))
             if id(t) in self.arg_paths:
-                self.arg_versions.add(id(c))
+                self.arg_versions[id(c)] = self.arg_paths[id(t)]
 
     def version_snapshot(self) -> dict[int, int]:
         return {k: c.v for k, (c, _) in self.versions.items()}
