@@ -248,11 +248,26 @@ def test_closure_and_global_numbers_are_guarded(device):
 
     compiled = gg.compile(f)
     with gg.no_grad():
-        for i in range(8):
+        for i in range(12):
             if i == 4:
                 alpha = 3.0  # noqa: F841  (read by f through its closure)
+            if i == 8:
+                scale[0] = -1.0  # a short list of numbers: guarded by value
             assert _same(f(x), _quiet(compiled, x), device)
-    assert compiled.captures == 2
+    assert compiled.captures == 3
+
+
+def test_reseeding_inside_the_call_runs_eagerly(device):
+    def f(t):
+        gg.manual_seed(3)
+        return t + gg.rand(*t.shape, device=device)
+
+    compiled = gg.compile(f)
+    t = gg.zeros(4, device=device)
+    with pytest.warns(UserWarning, match="reseeds"):
+        outs = [compiled(t) for _ in range(4)]
+    for o in outs:
+        assert _same(o, outs[0], device)  # the same draw every time, as eager
 
 
 def test_module_attributes_are_guarded(device):

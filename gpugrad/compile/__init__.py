@@ -245,12 +245,13 @@ class CompiledFunction:
                 arg_paths.setdefault(id(t), i)
             r = Recorder(self.fullgraph, arg_paths)
             r.watch(found.optimizers)
+            rng = _outputs.rng_snapshot()
             saved = _hooks.install(r, found.optimizers)
             try:
                 result = self._fn(*args, **kwargs)
                 outputs, out_vids, keep = _outputs.template(result, r, arg_paths)
                 _outputs.check_alive(r, keep)
-                _outputs.check_python_state(r, found)
+                _outputs.check_python_state(r, found, rng)
             finally:
                 _hooks.uninstall(r, saved)
             try:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _device as _dev
 from .. import autograd as _ag
 from ..tensor import Tensor
 from . import _program
@@ -86,9 +87,18 @@ def check_alive(r: Recorder, keep: list[Any]) -> None:
             return
 
 
-def check_python_state(r: Recorder, found: Found) -> None:
-    """The guarded Python values and the optimizers' hyperparameters must be as they were
-    before the call: a call that changes them has side effects a replay would not repeat."""
+def rng_snapshot() -> tuple:
+    """The seed and the generator objects (``manual_seed`` inside a call changes them)."""
+    return _dev._seed, dict(_dev._generators)
+
+
+def check_python_state(r: Recorder, found: Found, rng: tuple) -> None:
+    """The guarded Python values, the optimizers' hyperparameters and the random generators
+    must be as they were before the call: a call that changes them has side effects a replay
+    would not repeat."""
+    seed, gens = rng_snapshot()
+    if seed != rng[0] or any(gens.get(d) is not g for d, g in rng[1].items()):
+        r.taint("the call reseeds the random generators (manual_seed inside)")
     if r.watched_changed():
         r.taint("the call changes optimizer hyperparameters itself (a Python side effect the "
                 "replay would not repeat)")

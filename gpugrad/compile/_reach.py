@@ -58,6 +58,19 @@ _GUARDED = (bool, int, float, str, type(None))
 _SKIP_ATTRS = {"_parameters", "_buffers", "_modules", "_non_persistent_buffers_set"}
 
 
+def guarded(v: Any) -> Any:
+    """The value to guard ``v`` by (a copy of a short list or tuple of plain values), or
+    ``_NO`` where ``v`` is not one of those."""
+    if type(v) in _GUARDED:
+        return v
+    if type(v) in (list, tuple) and len(v) <= 64 and all(type(x) in _GUARDED for x in v):
+        return type(v)(v)
+    return _NO
+
+
+_NO = object()
+
+
 def reach(fn: Any, args: tuple, kwargs: dict) -> Found:
     """The optimizers and the guarded Python values (module attributes, closure cells, the
     globals the code names) reachable from ``fn`` and its arguments, a few levels deep."""
@@ -69,8 +82,9 @@ def reach(fn: Any, args: tuple, kwargs: dict) -> Found:
 
     def guard_dict(d: dict, kind: str = "dict") -> None:
         for k, v in d.items():
-            if k not in _SKIP_ATTRS and type(v) in _GUARDED:
-                found.guards.append((kind, d, k, v))
+            g = guarded(v)
+            if k not in _SKIP_ATTRS and g is not _NO:
+                found.guards.append((kind, d, k, g))
 
     def code_names(code: types.CodeType, out: set[str]) -> None:
         out.update(code.co_names)
@@ -126,8 +140,9 @@ def reach(fn: Any, args: tuple, kwargs: dict) -> Found:
                     v = cell.cell_contents
                 except ValueError:
                     continue
-                if type(v) in _GUARDED:
-                    found.guards.append(("cell", cell, "", v))
+                g = guarded(v)
+                if g is not _NO:
+                    found.guards.append(("cell", cell, "", g))
                 else:
                     visit(v, depth + 1)
             names: set[str] = set()
@@ -136,8 +151,9 @@ def reach(fn: Any, args: tuple, kwargs: dict) -> Found:
             for nm in names:
                 if nm in g:
                     v = g[nm]
-                    if type(v) in _GUARDED:
-                        found.guards.append(("dict", g, nm, v))
+                    gv = guarded(v)
+                    if gv is not _NO:
+                        found.guards.append(("dict", g, nm, gv))
                     else:
                         visit(v, depth + 1)
             visit(obj.__defaults__, depth + 1)
