@@ -61,23 +61,24 @@ def compile(fn: Any = None, *, mode: str | None = "default", fullgraph: bool = F
     gives (bit for bit on the CPU); what it cannot reproduce is handled:
 
     - Python numbers that ``fn`` reads directly (its closure, the globals it names, the
-      attributes of modules it reaches) are guarded: a change recaptures. Optimizer
-      hyperparameters are read at replay time (a changed learning rate is used at once).
-    - random numbers (dropout, ``randn``) are drawn anew on every replay.
-    - a tensor value read into Python as a bool or an integer (``if (x > 0).any():``) is
-      re-checked on replay: when it differs, that call runs eagerly and the next recaptures.
-      A floating value read into Python (``loss.item()``), ``tolist``, ``numpy()``, printing,
-      an output whose graph leads out of the call: the signature runs eagerly, with one
-      warning.
+      attributes of the modules and objects it reaches) are guarded: a change recaptures.
+      Optimizer hyperparameters are read at replay time (a changed learning rate is used at
+      once); a scheduler stepped inside is replayed as it is.
+    - random numbers (dropout, ``randn``) are drawn anew on every replay, in eager's order.
+    - a tensor value read into Python as a bool or an integer (``if loss > 1:``) is
+      re-checked on replay before anything changes: when it differs, that call runs eagerly
+      and the next recaptures. A floating value read into Python (``loss.item()``),
+      ``tolist``, ``numpy()``, printing, an output whose graph leads out of the call, a
+      tensor kept after it: the signature runs eagerly, with one warning.
     - a parameter's storage rebound (``p.data = ...``, ``.to()``): recaptured.
 
-    At most ``8`` programs are kept (least recently used goes); a signature recaptured 8
-    times runs eagerly from then on.
+    ``cache_size_limit`` (8) programs are kept, the least recently used goes; a signature is
+    recaptured at most ``recapture_limit`` (8) times. See the README's *Compile* section.
 
     Args:
         fn: the function or Module.
-        mode: ``"default"`` (a flat replay), ``"reduce-overhead"`` (on CUDA, the replay as one
-            CUDA graph; the same as default on the CPU), ``"max-autotune"`` (as
+        mode: ``"default"`` (a flat replay), ``"reduce-overhead"`` (on CUDA, the replay as
+            CUDA graphs; the same as default on the CPU), ``"max-autotune"`` (as
             reduce-overhead), ``"max-autotune-no-cudagraphs"`` (as default).
         fullgraph: raise :class:`CaptureError` instead of running eagerly.
         dynamic: accepted for PyTorch compatibility; every shape is its own capture.
