@@ -755,3 +755,89 @@ def test_manual_updates_and_writes_into_arguments(device):
     for p, q in zip(m1.parameters(), m2.parameters()):
         assert _same(p, q, device) and p._version.v == q._version.v
     assert compiled.replays == 6
+
+
+class _FakeCupy:
+    """Enough of CuPy's stream capture for the code around CUDA graphs to run on the CPU: a
+    capture runs the segment once (as capture-and-launch does), a later launch runs it again
+    (a real graph would write the same addresses; here the arrays are new)."""
+
+    class _Graph:
+        def __init__(self, fn):
+            self.fn, self.first = fn, True
+
+        def launch(self, stream=None):
+            if not self.first:
+                self.fn()
+            self.first = False
+
+    class _Stream:
+        def __init__(self, non_blocking=False):
+            self.fn = None
+
+        def wait_event(self, event):
+            pass
+
+        def record(self):
+            return None
+
+        def begin_capture(self, mode=None):
+            pass
+
+        def end_capture(self):
+            return _FakeCupy._Graph(_FakeCupy.last)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    class cuda:  # noqa: N801
+        runtime = None
+
+        class MemoryPool:
+            def malloc(self, n):
+                return None
+
+        @staticmethod
+        def get_current_stream():
+            return _FakeCupy._Stream()
+
+        @staticmethod
+        def using_allocator(alloc):
+            import contextlib
+            return contextlib.nullcontext()
+
+    empty = staticmethod(np.empty)
+    copyto = staticmethod(np.copyto)
+    last = None
+
+
+def test_graph_segments_replay_like_the_flat_program(monkeypatch):
+    """mode="reduce-overhead" splits a replay into segments around its Python effects; run on
+    the CPU with a stand-in for CuPy, the segmented program gives eager's numbers."""
+    from gpugrad.compile import _cuda
+
+    _FakeCupy.cuda.Stream = _FakeCupy._Stream
+    real_segment = _cuda._GraphProgram.segment
+
+    def segment(self, k):
+        _FakeCupy.last = self.segments[k]
+        return real_segment(self, k)
+
+    monkeypatch.setattr(_cuda._GraphProgram, "segment", segment)
+    for opt_name in ("sgd", "adam"):
+        m1, _, eager = _trainer("cpu", opt_name)
+        m2, _, step = _trainer("cpu", opt_name)
+        compiled = gg.compile(step)
+        xs, ys = _data("cpu", 8)
+        for i, (x, y) in enumerate(zip(xs, ys)):
+            if i == 2:
+                (prog,) = compiled.programs
+                _cuda.attach_graph(prog, _FakeCupy)
+                assert prog.graph is not None and prog.graph.segments
+            assert _same(eager(x, y), _quiet(compiled, x, y), "cpu")
+        for p, q in zip(m1.parameters(), m2.parameters()):
+            assert _same(p, q, "cpu") and _same(p.grad, q.grad, "cpu")
+        assert "_seg(" in prog.graph.source and "_arg(" in prog.graph.source

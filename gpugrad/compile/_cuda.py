@@ -28,17 +28,22 @@ from .. import _device as _dev
 from ._codegen import _flatten, make_function
 
 _LOCAL = re.compile(r"\b_v(\d+)\b")
+_EFFECT = re.compile(r"(_t\d+|_A\[\d+\])\.(_grad|_data) = \S+|\S+\.v \+= \d+")
 
 
-def attach_graph(prog: Any) -> None:
-    """Make ``prog.run`` launch CUDA graphs where it runs on CUDA (nothing on the CPU)."""
+def attach_graph(prog: Any, cp: Any = None) -> None:
+    """Make ``prog.run`` launch CUDA graphs where it runs on CUDA (nothing on the CPU).
+
+    ``cp``: the CuPy module (by default ``_device.cupy()``); the tests pass a stand-in that
+    runs segments on the CPU, to check the code around the graphs.
+    """
     info = prog.parts
-    if info is None or info["xp"] is np:
+    if info is None or (info["xp"] is np and cp is None):
         return
     if info["rng"]:
         prog.notes.append("random draws cannot be captured in a CUDA graph: flat replay")
         return
-    prog.graph = _GraphProgram(prog)
+    prog.graph = _GraphProgram(prog, cp)
     flat = prog.run
 
     def run(leaves: Any) -> Any:
@@ -62,9 +67,9 @@ class _CaptureFailedError(RuntimeError):
 class _GraphProgram:
     """The program as Python around captured segments."""
 
-    def __init__(self, prog: Any) -> None:
+    def __init__(self, prog: Any, cp: Any = None) -> None:
         info = prog.parts
-        cp = _dev.cupy()
+        cp = cp or _dev.cupy()
         self.cp = cp
         self.pool = cp.cuda.MemoryPool()  # the graphs' memory, never shared
         self.stream = cp.cuda.Stream(non_blocking=True)
@@ -89,8 +94,23 @@ class _GraphProgram:
         self.run = make_function(self.source, env)
 
     def _lines(self, parts: list[Any], env: dict[str, Any]) -> list[str]:
+        parts = list(parts)
+        moved = True
+        while moved:  # attributes set in Python can wait for the next run of array calls
+            moved = False
+            for i in range(len(parts) - 1):
+                if (parts[i][0] == "p" and parts[i + 1][0] == "k"
+                        and all(_EFFECT.fullmatch(line) for line in parts[i][1])):
+                    parts[i], parts[i + 1] = parts[i + 1], parts[i]
+                    moved = True
+        merged: list[Any] = []
+        for part in parts:  # neighbouring runs of array calls: one graph
+            if part[0] == "k" and merged and merged[-1][0] == "k":
+                merged[-1] = ("k", merged[-1][1] + part[1])
+            else:
+                merged.append(part)
         out: list[str] = []
-        for part in parts:
+        for part in merged:
             if part[0] == "k":
                 k = len(self.segments)
                 src = "def _s():\n" + "".join("    " + _LOCAL.sub(r"_L[\1]", line) + "\n"
