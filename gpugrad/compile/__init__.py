@@ -147,6 +147,7 @@ class CompiledFunction:
         self._entries: OrderedDict[Any, _Entry] = OrderedDict()
         self._lock = threading.RLock()
         self._warned: set[str] = set()
+        self._unstable: set[str] = set()  # sites whose floating value changed on a replay
         self.captures = 0
         self.replays = 0
         self.eager_calls = 0
@@ -192,6 +193,8 @@ class CompiledFunction:
                 if out is _program.MISS:
                     return self._capture(entry, args, kwargs, leaves)
                 if out is _program.FAIL:
+                    self._unstable.update(prog.failed)
+                    prog.failed.clear()
                     entry.state = "ready"
                     return self._run_eager(args, kwargs)
                 self.replays += 1
@@ -245,6 +248,7 @@ class CompiledFunction:
             for i, t in enumerate(leaves):
                 arg_paths.setdefault(id(t), i)
             r = Recorder(self.fullgraph, arg_paths)
+            r.unstable = self._unstable
             r.watch(found.optimizers)
             rng = _outputs.rng_snapshot()
             saved = _hooks.install(r, found.optimizers)

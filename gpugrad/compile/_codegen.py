@@ -45,6 +45,7 @@ class Program:
     build: Any = None             # arrays -> the call's result (set by CompiledFunction)
     parts: Any = None             # the code in parts (for CUDA graphs)
     fallbacks: Any = None         # [optimizer steps run eagerly in a row]
+    failed: Any = None            # sites of floating guards that failed
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,6 +68,7 @@ class CodeGen:
     guards: list[tuple]
     xp: Any
     written: set[int]
+    read_vids: set[int]
     escaping: set[int]
     save_rng: bool
 
@@ -79,8 +81,9 @@ class CodeGen:
     def codegen(self) -> Program:
         r = self.r
         self.fallbacks = [0]
+        self.failed: list[str] = []
         env: dict[str, Any] = {"_MISS": MISS, "_FAIL": FAIL, "_copyto": self.xp.copyto,
-                               "_E": self.fallbacks,
+                               "_E": self.fallbacks, "_F": self.failed,
                                "_asarray": self.xp.asarray, "_errstate": _errstate,
                                "_empty": self.xp.empty,
                                "_is": operator.is_, "_all": all, "_len": len, "_map": map,
@@ -224,6 +227,7 @@ class CodeGen:
         planned = 0 if self.arena is None else int(self.arena.nbytes)
         prog = Program(run_fn, source, self.outputs, planned, len(self.buffers), n_calls)
         prog.fallbacks = self.fallbacks
+        prog.failed = self.failed
         prog.parts = dict(env=env, miss=miss, entry=entry, parts=parts, outs=outs,
                           names=names, vals=self.vals, xp=self.xp,
                           rng=any(n.op == "rng" for n in nodes))
@@ -281,7 +285,8 @@ class CodeGen:
             return [f"{tn}.{n.attr} = {lit(n.args[0])}"]
         if n.op == "guard":
             back = "_rng_restore(_rs); " if self.save_rng else ""
-            return [f"if {call_src(n)} != {n.expect!r}: {back}return _FAIL"]
+            note = f"_F.append({n.attr!r}); " if n.attr else ""  # a floating value's site
+            return [f"if {call_src(n)} != {lit(n.expect)}: {note}{back}return _FAIL"]
         if n.op == "island":
             return [f"{self.name_of(n.fn, '_i')}()"]
         if n.op == "rng":
@@ -328,8 +333,8 @@ class CodeGen:
             return [f"{lhs} = {self.name_of(val.snap, '_k')}.copy()"]
         src = [f"{lhs} = {call_src(n)}"]
         for w in outs:
-            if self.vals[w].scalar and self.sid(w) in self.written:
-                src.append(f"_v{w} = _asarray(_v{w})")  # NumPy gave a scalar: written later
+            if self.vals[w].scalar and (self.sid(w) in self.written or w in self.read_vids):
+                src.append(f"_v{w} = _asarray(_v{w})")  # NumPy gave a scalar: used later
         return src
 
     def _chain_src(self, c: Any) -> list[str]:

@@ -184,6 +184,7 @@ class _Builder(CodeGen):
             for w in n.writes:
                 written.add(self.sid(w))
         self.written = written
+        self.read_vids = {v for n in nodes for v in n.reads}
         escaping: set[int] = {self.sid(v) for v in self.out_vids}
         for n in nodes:
             if n.op == "setattr" and n.args[0] is not None:

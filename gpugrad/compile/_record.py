@@ -11,6 +11,7 @@ guard re-checked on replay.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,7 @@ class Recorder:
         self.island_produced: set[int] = set()
         self.arg_versions: dict[int, int] = {}  # id(counter) -> argument index
         self.watched: dict[int, Any] = {}
+        self.unstable: set[str] = set()  # where a floating guard failed before
         self._ns: dict[Any, Namespace] = {}
         self.errstate0 = np.geterr()
 
@@ -217,15 +219,23 @@ class Recorder:
         return v
 
     def read(self, rec: Rec, conv: Any, how: str) -> Any:
-        """``conv(value)`` into Python: guarded when a bool or an integer, else tainted."""
+        """``conv(value)`` into Python: a guard (the replay checks the value is the same).
+
+        A floating value read where a replay once found it changed (a loss logged with
+        ``.item()``) taints the capture instead: that reading follows the data."""
         value = conv(rec.a)
         if rec.r is not self or not self.recording or self.island:
             return value
-        if rec.a.dtype.kind in "biu" and rec.a.size == 1 and isinstance(value, (bool, int)):
-            self.nodes.append(Node("guard", fn=conv, args=(Ref(rec.vid),), reads=[rec.vid],
-                                   expect=value))
+        site = _site()
+        floating = not isinstance(value, (bool, int))
+        if rec.a.size != 1 or not isinstance(value, (bool, int, float)):
+            self.taint(f"{how} reads tensor data into Python (data-dependent Python)")
+        elif floating and site in self.unstable:
+            self.taint(f"{how} reads a floating value that changes between calls into Python "
+                       "(data-dependent Python)")
         else:
-            self.taint(f"{how} reads a floating value into Python (data-dependent Python)")
+            self.nodes.append(Node("guard", fn=conv, args=(Ref(rec.vid),), reads=[rec.vid],
+                                   expect=value, attr=site if floating else ""))
         return value
 
     # -- recording calls --------------------------------------------------------------------
@@ -538,3 +548,12 @@ def _restore_copy(snap: Any) -> Any:
 def _group_snapshot(opt: Any) -> list[tuple[Any, tuple, tuple]]:
     return [(g, tuple((k, v) for k, v in g.items() if k != "params"), tuple(g["params"]))
             for g in opt.param_groups]
+
+
+def _site() -> str:
+    """Where, outside gpugrad.compile, a value is being read into Python (file:line)."""
+    f: Any = sys._getframe(2)
+    here = __file__.rsplit("/", 1)[0]
+    while f is not None and f.f_code.co_filename.startswith(here):
+        f = f.f_back
+    return "?" if f is None else f"{f.f_code.co_filename}:{f.f_lineno}"
