@@ -1,6 +1,7 @@
 """One MLP training step (forward, cross-entropy, backward, SGD step; float32) per contender.
 
     python -m benchmarks.mlp [--device cpu|cuda] [--sizes tiny,small,mnist,wide] [--rounds 15]
+                             [--memory]
 
 Contenders, all in one process, rounds interleaved, warm-up first, median of the rounds:
 
@@ -8,7 +9,8 @@ Contenders, all in one process, rounds interleaved, warm-up first, median of the
 - gpugrad-seq: the same network as ``nn.Sequential(Linear, ReLU, ...)`` (no fusion);
 - floor: the same step written by hand in NumPy (CuPy on CUDA), backward derived by hand;
 - gpugrad-compiled: the gpugrad step through ``gpugrad.compile``, where gpugrad has it (its
-  first loss must equal eager's, or it is left out);
+  first loss must equal eager's, or it is left out); with ``--memory``, the peak memory of a
+  step, eager and compiled, is measured too (CPU, tracemalloc);
 - torch: PyTorch eager, when importable (same device, same thread count);
 - torch-graph: on CUDA, PyTorch's whole step (forward, loss, backward, SGD) captured once as a
   CUDA graph and replayed (PyTorch's "whole-network capture");
@@ -305,7 +307,44 @@ def check_same_first_step(size: str, device: str) -> dict:
     return losses
 
 
-def run(device: str = "cpu", sizes=tuple(SIZES), rounds: int = 15) -> dict:
+def memory(size: str) -> dict | None:
+    """Peak bytes of one training step on the CPU (tracemalloc, which sees NumPy's
+    allocations): eager, and compiled (its planned arena, held between steps, plus the peak
+    of one replay). Each measured after a step, so that the previous step's gradients, freed
+    by zero_grad, are traced in both."""
+    import gc
+    import tracemalloc
+
+    import gpugrad as gg
+
+    if not hasattr(gg, "compile"):
+        return None
+    sizes, batch = SIZES[size]
+
+    def peak(fn) -> int:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            fn()
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            fn()
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    eager = gpugrad_step(sizes, batch, "cpu")
+    compiled = gg.compile(gpugrad_step(sizes, batch, "cpu"))
+    for _ in range(3):
+        eager()
+        compiled()
+    (prog,) = compiled.programs
+    replay = peak(compiled)
+    return {"gpugrad": peak(eager), "gpugrad-compiled": replay + prog.planned_bytes,
+            "compiled_arena": prog.planned_bytes, "compiled_replay": replay}
+
+
+def run(device: str = "cpu", sizes=tuple(SIZES), rounds: int = 15, mem: bool = False) -> dict:
     results = {}
     for size in sizes:
         check_same_first_step(size, device)
@@ -322,10 +361,17 @@ def run(device: str = "cpu", sizes=tuple(SIZES), rounds: int = 15) -> dict:
         med = results[size]["median_s"]
         results[size]["samples_per_s"] = {n: batch / t for n, t in med.items()}
         print(row(size, results[size]), flush=True)
+        if mem and device == "cpu":
+            m = results[size]["peak_bytes"] = memory(size)
+            if m:
+                print(f"{size:6} peak memory: gpugrad {m['gpugrad'] / 1024:.1f} KiB, "
+                      f"gpugrad-compiled {m['gpugrad-compiled'] / 1024:.1f} KiB (arena "
+                      f"{m['compiled_arena'] / 1024:.1f} + replay "
+                      f"{m['compiled_replay'] / 1024:.1f})", flush=True)
     return results
 
 
-HEADER = (f"{'size':6} {'contender':12} {'ms/step':>10} {'samples/s':>12} "
+HEADER = (f"{'size':6} {'contender':16} {'ms/step':>10} {'samples/s':>12} "
           f"{'vs floor':>9} {'vs torch':>9}")
 
 
@@ -335,7 +381,7 @@ def row(size: str, r: dict) -> str:
     for name, t in med.items():
         vs_floor = t / med["floor"]
         vs_torch = f"{t / med['torch']:9.2f}" if "torch" in med else f"{'-':>9}"
-        lines.append(f"{size:6} {name:12} {t * 1e3:10.3f} {r['batch'] / t:12.0f} "
+        lines.append(f"{size:6} {name:16} {t * 1e3:10.3f} {r['batch'] / t:12.0f} "
                      f"{vs_floor:9.2f} {vs_torch}")
     return "\n".join(lines)
 
@@ -346,6 +392,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--sizes", default=",".join(SIZES))
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--out", default=None, help="JSON path (default: results/mlp_<device>.json)")
+    ap.add_argument("--memory", action="store_true",
+                    help="also the peak memory of a step, eager and compiled (CPU, tracemalloc)")
     a = ap.parse_args(argv)
     threads = H.thread_report()
     mach = H.machine(a.device)
@@ -353,7 +401,7 @@ def main(argv=None) -> dict:
           + (f", GPU {mach['gpu']}" if mach["gpu"] else ""))
     print(f"threads: {threads}")
     print(HEADER)
-    results = run(a.device, [s for s in a.sizes.split(",") if s], a.rounds)
+    results = run(a.device, [s for s in a.sizes.split(",") if s], a.rounds, a.memory)
     path = H.write_json(H.Path(a.out) if a.out else H.RESULTS / f"mlp_{a.device}.json", {
         "benchmark": "mlp", "machine": mach, "threads": threads, "versions": H.versions(),
         "rounds": a.rounds, "lr": LR, "results": results})

@@ -73,3 +73,4 @@ from . import viz as viz
 from .gradcheck import GradcheckError as GradcheckError
 from .gradcheck import gradcheck as gradcheck
 from .gradcheck import gradgradcheck as gradgradcheck
+from .compile import compile as compile

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -213,15 +213,33 @@ def target_device(device) -> Device:
     return resolve(_spec(device))
 
 
+# Array types that stand in for NumPy or CuPy arrays (gpugrad.compile's recording arrays):
+# each names its array module in ``xp``; those registered as host arrays count as NumPy's.
+_proxies: dict[type, bool] = {}
+_HOST: tuple[type[Any], ...] = (np.ndarray, np.generic)
+_HOST_ARRAYS: tuple[type[Any], ...] = (np.ndarray,)
+
+
+def register_array_proxy(cls: type, host: bool) -> None:
+    """Let instances of ``cls`` stand in for arrays: ``array_module`` answers their ``xp``,
+    and with ``host`` they count as host (NumPy) arrays in every device question."""
+    global _HOST, _HOST_ARRAYS
+    _proxies[cls] = host
+    if host and cls not in _HOST:
+        _HOST, _HOST_ARRAYS = _HOST + (cls,), _HOST_ARRAYS + (cls,)
+
+
 def array_module(array):
-    """NumPy for host arrays, CuPy for device arrays."""
+    """NumPy for host arrays, CuPy for device arrays (a proxy array's own ``xp``)."""
     if isinstance(array, np.ndarray):
         return np
+    if array.__class__ in _proxies:
+        return array.xp
     return cupy()
 
 
 def device_of(array) -> Device:
-    if isinstance(array, (np.ndarray, np.generic)):
+    if isinstance(array, _HOST):
         return CPU
     return Device("cuda", array.device.id)
 
@@ -233,12 +251,14 @@ def xp_of(device: Device):
 def to_device(array, device: Device):
     """``array`` (NumPy, CuPy, or anything array-like) on ``device``; no copy if already there."""
     if device.type == "cpu":
-        if isinstance(array, np.ndarray):
+        if isinstance(array, _HOST_ARRAYS):
             return array
         if hasattr(array, "get") and not isinstance(array, np.generic):
             return array.get()
         return np.asarray(array)
     cp = cupy()
+    if array.__class__ in _proxies and cast(Any, array).device.id == device.index:
+        return array
     with cp.cuda.Device(device.index):
         if isinstance(array, cp.ndarray) and array.device.id != device.index:
             return cp.array(array, copy=True)  # a peer copy to this device
@@ -255,7 +275,7 @@ def synchronize(device=None) -> None:
 
 def same_device_or_raise(a, b) -> None:
     """Raise, naming both devices, unless the arrays ``a`` and ``b`` live on one device."""
-    host = (np.ndarray, np.generic)
+    host = _HOST
     host_a, host_b = isinstance(a, host), isinstance(b, host)
     if host_a and host_b or not (host_a or host_b) and a.device.id == b.device.id:
         return
@@ -308,8 +328,10 @@ def on_device(device: Device):
 
 def scatter_add(target, index, values) -> None:
     """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
-    if isinstance(target, np.ndarray):
+    if isinstance(target, _HOST_ARRAYS):
         np.add.at(target, index, values)
+    elif target.__class__ in _proxies:
+        cast(Any, target).xp.scatter_add(target, index, values)
     else:
         import cupyx
 
@@ -352,8 +374,10 @@ def scatter_multiply_rounds(xp, target, index, values) -> None:
 
 def erf(x, out=None):
     """The error function, elementwise, on either device."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, _HOST_ARRAYS):
         from scipy.special import erf as _erf
+    elif x.__class__ in _proxies:
+        return x.xp.erf(x, out=out)
     else:
         from cupyx.scipy.special import erf as _erf
     return _erf(x) if out is None else _erf(x, out=out)
@@ -427,7 +451,14 @@ class RandomEngine:
 
     def draw(self, on_host, on_cuda):
         """``on_host(numpy Generator)`` on the CPU; on CUDA ``on_cuda(cupy RandomState)`` on
-        the engine's device, with the RandomState reseeded for this draw."""
+        the engine's device, with the RandomState reseeded for this draw. Recorded while
+        ``gpugrad.compile`` captures a call (``sample_hook``)."""
+        if sample_hook is not None:
+            return sample_hook(self, on_host, on_cuda)
+        return self.raw_draw(on_host, on_cuda)
+
+    def raw_draw(self, on_host, on_cuda):
+        """``draw`` itself, never recorded."""
         if self.device.type == "cpu":
             return on_host(self._rng)
         cp = cupy()
@@ -534,6 +565,15 @@ def engine(generator, device: Device) -> RandomEngine:
 def _float_kind(dtype):
     dtype = np.dtype(dtype)
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+#: While gpugrad.compile records a call, every draw goes through this (and is recorded).
+sample_hook = None
+
+
+def draw(engine, on_host, on_cuda):
+    """A draw from a ``RandomEngine`` that is never recorded (what a compiled replay calls)."""
+    return engine.raw_draw(on_host, on_cuda)
 
 
 def random_normal(device: Device, shape, dtype, generator=None):

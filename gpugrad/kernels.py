@@ -68,12 +68,14 @@ class Kernel:
 
     def __call__(self, *args):
         a0 = args[0]
-        if isinstance(a0, (np.ndarray, np.generic)):
+        if isinstance(a0, _dev._HOST):
             if a0.dtype == np.float16:
                 return self._host_half(args)
             if a0.ndim:
                 return self.twin(*args)
             return self._host_0d(args)
+        if a0.__class__ in _dev._proxies:  # a device array being recorded by gpugrad.compile
+            return a0.xp.run_kernel(self, args)
         return self.cuda_kernel()(*args)
 
     def _host_half(self, args):
@@ -95,7 +97,7 @@ class Kernel:
     def _host_0d(self, args):
         """NumPy turns 0-d results into scalars, which ``out=`` cannot take: run on 1-element
         views (writes reach in-place outputs) and give 0-d arrays back."""
-        ones = [np.reshape(a, (1,)) if isinstance(a, (np.ndarray, np.generic)) and a.ndim == 0
+        ones = [np.reshape(a, (1,)) if isinstance(a, _dev._HOST) and a.ndim == 0
                 else a for a in args]
         out = self.twin(*ones)
         if isinstance(out, tuple):

@@ -279,7 +279,7 @@ class Op:
                 arrays.append(a)
         if first_t is None:
             raise TypeError(f"{cls.__name__} needs at least one Tensor argument")
-        fn.xp = xp = np if first.__class__ is np.ndarray else _dev.cupy()
+        fn.xp = xp = np if first.__class__ is np.ndarray else _dev.array_module(first)
         if convert:
             for i, a in enumerate(arrays):
                 if not isinstance(a, (int, float, xp.ndarray)) or isinstance(a, np.generic):
