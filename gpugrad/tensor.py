@@ -349,12 +349,14 @@ class Tensor(_ag.TensorBase, _TensorOps):
         d = self._data
         if force:
             return _dev.to_host(d).view()
-        if not isinstance(d, np.ndarray):
+        if not isinstance(d, _dev._HOST_ARRAYS):  # (gpugrad.compile's host arrays count)
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             "Tensor.cpu() to copy the tensor to host memory first.")
         if self._requires_grad and _ag._mode.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if d.__class__ is not np.ndarray:  # a gpugrad.compile recording: the data leaves
+            return np.asarray(d)
         return d.view()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:

@@ -495,7 +495,7 @@ _ABSENT = object()
 
 def _rng_state() -> Any:
     """The host generator and its state (saved before a guard that follows a draw)."""
-    g = _dev.generator(_dev.CPU)
+    g = _dev.default_engine(_dev.CPU)._rng
     return g, g.bit_generator.state
 
 

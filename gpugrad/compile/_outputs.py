@@ -88,16 +88,25 @@ def check_alive(r: Recorder, keep: list[Any]) -> None:
 
 
 def rng_snapshot() -> tuple:
-    """The seed and the generator objects (``manual_seed`` inside a call changes them)."""
-    return _dev._seed, dict(_dev._generators)
+    """Each default generator's seed, host generator object and draw count (``manual_seed``
+    inside a call changes the first two, or restarts the count on CUDA)."""
+    return ({d: (e._seed, e._rng, e._draws) for d, e in _dev._engines.items()},)
+
+
+def _reseeded(before: dict) -> bool:
+    now = {d: (e._seed, e._rng, e._draws) for d, e in _dev._engines.items()}
+    for d, (seed, rng, draws) in before.items():
+        cur = now.get(d)
+        if cur is None or cur[0] != seed or cur[1] is not rng or cur[2] < draws:
+            return True
+    return False
 
 
 def check_python_state(r: Recorder, found: Found, rng: tuple) -> None:
     """The guarded Python values, the optimizers' hyperparameters and the random generators
     must be as they were before the call: a call that changes them has side effects a replay
     would not repeat."""
-    seed, gens = rng_snapshot()
-    if seed != rng[0] or any(gens.get(d) is not g for d, g in rng[1].items()):
+    if _reseeded(rng[0]):
         r.taint("the call reseeds the random generators (manual_seed inside)")
     if r.watched_changed():
         r.taint("the call changes optimizer hyperparameters itself (a Python side effect the "
