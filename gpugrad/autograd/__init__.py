@@ -578,6 +578,9 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     the gradients have graphs of their own.
     """
     if isinstance(roots, TensorBase):
+        if not create_graph and inputs is None:
+            _run_plain(roots, grads, retain_graph)
+            return []
         roots, grads = (roots,), (grads,)
     graph = create_graph
     if _HOOK_WRAP[0] is None:
@@ -714,6 +717,81 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     return captured
 
 
+def _run_plain(root, grad, retain_graph: bool) -> None:
+    """``run_backward`` for the common case, kept lean: one root, first order, every leaf's
+    ``.grad`` accumulated (the same steps, without create_graph's and inputs' branches)."""
+    start = _edge(root)
+    if start.__class__ is AccumulateGrad:
+        _deliver_leaf(start, root, grad, False, False, None, None, True)
+        return
+    if start.next_fns is None:
+        raise RuntimeError(_FREED)
+    deps = {start: 0}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        nxt = node.next_fns
+        if nxt is None:
+            raise RuntimeError(_FREED)
+        if node.versions:
+            _check_versions(node)
+        for m in nxt:
+            if m is None or m.__class__ is AccumulateGrad:
+                continue
+            if m in deps:
+                deps[m] += 1
+            else:
+                deps[m] = 1
+                stack.append(m)
+    if _HOOK_WRAP[0] is None:
+        _HOOK_WRAP[0] = root._wrap
+    grads = {start: (grad, False)}
+    ready = [start]
+    while ready:
+        node = ready.pop()
+        g, owned = grads.pop(node)
+        if node._hooks is not None:
+            g = _run_hooks(node._hooks, g, False)
+        if node.retain is not None:
+            t = node.retain()
+            if t is not None:
+                _store_grad(t, g, owned)
+        nxt = node.next_fns
+        in_grads = node.backward(g)
+        meta = node.meta
+        if not retain_graph:
+            node.release()
+        for m, gi, md in zip(nxt, in_grads, meta):
+            if m is None:
+                continue
+            if gi is None:
+                raise RuntimeError(f"{node.name}.backward returned no gradient for an input")
+            if gi.__class__ is not g.__class__ and isinstance(gi, np.generic):
+                gi = _dev.fix_scalar(gi)
+            shape, dt = md
+            if gi.shape != shape:
+                gi = sum_to_shape(gi, shape)
+            if gi.dtype is not dt and gi.dtype != dt:
+                gi = gi.astype(dt)
+            if m.__class__ is AccumulateGrad:
+                leaf = m.leaf()
+                if leaf is not None:
+                    if m._hooks is None and m.post_hooks is None:
+                        _store_grad(leaf, gi, gi is not g)
+                    else:
+                        _deliver_leaf(m, leaf, gi, gi is not g, False, None, None, True)
+                continue
+            prev = grads.get(m)
+            if prev is None:
+                grads[m] = (gi, gi is not g)
+            else:
+                grads[m] = (prev[0] + gi, True)
+            n = deps[m] - 1
+            deps[m] = n
+            if n == 0:
+                ready.append(m)
+
+
 def _dtype_of(np_dtype):
     from .. import dtypes  # a leaf module: no import cycle
 
@@ -805,6 +883,22 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs=None) -> None:
     """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into the leaves'
     ``.grad`` (or only into ``inputs``), as ``torch.autograd.backward``."""
+    if isinstance(tensors, TensorBase) and inputs is None and not create_graph:
+        # the common call (loss.backward()), without the list handling
+        g = grad_tensors
+        d = tensors._data
+        if (isinstance(g, TensorBase) and tensors._requires_grad and g._data.shape == d.shape
+                and g._data.dtype == d.dtype and g._data.__class__ is d.__class__):
+            seed = g._data
+            if d.__class__ is not np.ndarray:
+                _dev.same_device_or_raise(d, seed)
+        elif g is None and tensors._requires_grad and d.size == 1:
+            seed = (np if d.__class__ is np.ndarray else _dev.array_module(d)).ones(d.shape,
+                                                                                   d.dtype)
+        else:
+            (seed,) = _seed_grads((tensors,), (g,), False, "backward")
+        _run_plain(tensors, seed, bool(retain_graph))
+        return
     outs = _as_list(tensors, "tensors")
     if grad_tensors is None:
         gs = [None] * len(outs)
