@@ -153,7 +153,7 @@ def _sigmoid_bwd(y, gy):
 
 def _relu_bwd(y, gy):
     # 0 where y <= 0 (whatever gy is, inf included); gy where y > 0 or y is NaN, as PyTorch.
-    # Ufuncs and an in-place mask write: gpugrad.compile plans their buffers.
+    # A ufunc copy and an in-place masked write: gpugrad.compile plans both into its arena.
     gx = np.positive(gy)
     np.putmask(gx, np.less_equal(y, 0), 0)
     return gx
