@@ -78,6 +78,26 @@ def _unwrap(is_tuple: bool, xs: tuple[Any, ...]) -> Any:
     return xs if is_tuple else xs[0]
 
 
+def _vectors(v: Any, like: tuple[Tensor, ...], what: str, fn_name: str) -> tuple[Any, ...]:
+    """The vectors ``v`` of a product, one per tensor of ``like`` (``what``: "output" or
+    "input") and shaped as it; None means ones for a single one-element tensor."""
+    if v is None:
+        if len(like) != 1 or like[0].numel() != 1:
+            owner = ("the user-provided function returns" if what == "output"
+                     else "the input to the user-provided function is")
+            raise RuntimeError(f"The vector v can only be None if {owner} a single Tensor with "
+                               "a single element.")
+        return (creation.ones_like(like[0]),)
+    _, vs = _as_tuple(v, "v", fn_name)
+    if len(vs) != len(like):
+        raise RuntimeError(f"v has {len(vs)} Tensors, the {what}s {len(like)}")
+    for k, (a, x) in enumerate(zip(vs, like)):
+        if tuple(a.shape) != tuple(x.shape):
+            raise RuntimeError(f"Mismatch in shape: v[{k}] has shape {list(a.shape)} and "
+                               f"the {what} has shape {list(x.shape)}")
+    return vs
+
+
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), v^T J)``: the vector-Jacobian product at ``inputs``. ``v`` may be
@@ -86,19 +106,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     ins = _prepare(ins, create_graph)
     out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "vjp")
     _check_outputs(outs, "vjp")
-    if v is None:
-        if len(outs) != 1 or outs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-        vs: tuple[Any, ...] = (creation.ones_like(outs[0]),)
-    else:
-        _, vs = _as_tuple(v, "v", "vjp")
-        if len(vs) != len(outs):
-            raise RuntimeError(f"v has {len(vs)} Tensors, the outputs {len(outs)}")
-        for k, (a, o) in enumerate(zip(vs, outs)):
-            if tuple(a.shape) != tuple(o.shape):
-                raise RuntimeError(f"Mismatch in shape: v[{k}] has shape {list(a.shape)} and "
-                                   f"the output has shape {list(o.shape)}")
+    vs = _vectors(v, outs, "output", "vjp")
     g = _grads(outs, ins, vs, create_graph, strict, "vjp")
     res = tuple(o if create_graph else o.detach() for o in outs)
     return _unwrap(out_tuple, res), _unwrap(in_tuple, g)
@@ -110,19 +118,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     when there is one one-element input."""
     in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
     ins = _prepare(ins, create_graph)
-    if v is None:
-        if len(ins) != 1 or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        vs: tuple[Any, ...] = (creation.ones_like(ins[0]),)
-    else:
-        _, vs = _as_tuple(v, "v", "jvp")
-        if len(vs) != len(ins):
-            raise RuntimeError(f"v has {len(vs)} Tensors, the inputs {len(ins)}")
-        for k, (a, x) in enumerate(zip(vs, ins)):
-            if tuple(a.shape) != tuple(x.shape):
-                raise RuntimeError(f"Mismatch in shape: v[{k}] has shape {list(a.shape)} and "
-                                   f"the input has shape {list(x.shape)}")
+    vs = _vectors(v, ins, "input", "jvp")
     out_tuple, outs = _as_tuple(func(*ins), "outputs of the user-provided function", "jvp")
     _check_outputs(outs, "jvp")
     # u -> J^T u is linear in u; its derivative along v (against u) is J v.
@@ -241,19 +237,7 @@ def _hessian_product(func: Callable[..., Any], inputs: Any, v: Any, create_graph
                      strict: bool, fn_name: str) -> tuple[Any, Any]:
     in_tuple, ins = _as_tuple(inputs, "inputs", fn_name)
     ins = _prepare(ins, create_graph)
-    if v is None:
-        if len(ins) != 1 or ins[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        vs: tuple[Any, ...] = (creation.ones_like(ins[0]),)
-    else:
-        _, vs = _as_tuple(v, "v", fn_name)
-        if len(vs) != len(ins):
-            raise RuntimeError(f"v has {len(vs)} Tensors, the inputs {len(ins)}")
-        for k, (a, x) in enumerate(zip(vs, ins)):
-            if tuple(a.shape) != tuple(x.shape):
-                raise RuntimeError(f"Mismatch in shape: v[{k}] has shape {list(a.shape)} and "
-                                   f"the input has shape {list(x.shape)}")
+    vs = _vectors(v, ins, "input", fn_name)
     out = _scalar_output(func, ins, fn_name)
     gs = _grads((out,), ins, (None,), True, strict, fn_name)
     diff = [(g, a) for g, a in zip(gs, vs) if g.requires_grad]

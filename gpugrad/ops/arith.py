@@ -558,28 +558,28 @@ arctan2 = atan2
 @method()
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input**2 + other**2)``, elementwise, without intermediate overflow."""
-    a, b = _operands("hypot", input, other, tensor_other=True)
-    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
-        raise NotImplementedError(f'"hypot_cpu" not implemented for \'{_type_name(a)}\'')
-    return Hypot.apply(a, b)
+    return Hypot.apply(*_float_operands("hypot", input, other))
 
 
 @method()
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(input) + exp(other))``, elementwise, computed stably."""
-    a, b = _operands("logaddexp", input, other, tensor_other=True)
-    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
-        raise NotImplementedError(f'"logaddexp_cpu" not implemented for \'{_type_name(a)}\'')
-    return LogAddExp.apply(a, b)
+    return LogAddExp.apply(*_float_operands("logaddexp", input, other))
 
 
 @method()
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """``log2(2**input + 2**other)``, elementwise, computed stably."""
-    a, b = _operands("logaddexp2", input, other, tensor_other=True)
+    return LogAddExp2.apply(*_float_operands("logaddexp2", input, other))
+
+
+def _float_operands(fn: str, input: Any, other: Any) -> tuple[Any, Any]:
+    """The operands of a floating-only binary op in their common dtype; integer operands raise
+    NotImplementedError as PyTorch's kernels do."""
+    a, b = _operands(fn, input, other, tensor_other=True)
     if isinstance(a, Tensor) and a._data.dtype.kind != "f":
-        raise NotImplementedError(f'"logaddexp2_cpu" not implemented for \'{_type_name(a)}\'')
-    return LogAddExp2.apply(a, b)
+        raise NotImplementedError(f'"{fn}_cpu" not implemented for \'{_type_name(a)}\'')
+    return a, b
 
 
 def _type_name(t: Tensor) -> str:
