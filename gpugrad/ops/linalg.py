@@ -133,8 +133,10 @@ def _tensors(fn: str, *args: Any) -> None:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-d operands, batches, broadcast batch dimensions.
     Both operands must have one dtype (PyTorch does not promote here)."""
-    _tensors("matmul", input, other)
-    _dtype_check(input, other)
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _tensors("matmul", input, other)
+    if input._data.dtype is not other._data.dtype:
+        _dtype_check(input, other)
     return MatMul.apply(input, other)
 
 

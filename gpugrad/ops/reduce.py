@@ -388,10 +388,14 @@ def sum(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,  # noqa: A
         keepdims: bool | None = None) -> Tensor:
     """Sum over ``dim`` (an int or a tuple; all dimensions by default); integer and bool
     tensors sum to int64."""
-    _check_tensor(input, "sum")
-    dim, keepdim = dim_args("sum", dim, axis, keepdim, keepdims)
-    input = _with_dtype(input, dtype)
-    dim = _all_if_empty(dim)
+    if input.__class__ is not Tensor:
+        _check_tensor(input, "sum")
+    if axis is not None or keepdims is not None:
+        dim, keepdim = dim_args("sum", dim, axis, keepdim, keepdims)
+    if dtype is not None:
+        input = _with_dtype(input, dtype)
+    if dim is not None and dim.__class__ is not int:
+        dim = _all_if_empty(dim)
     if input._data.dtype.kind != "f":
         a = input._data
         out = a.sum(axis=norm_dims(dim, input.ndim), keepdims=keepdim)

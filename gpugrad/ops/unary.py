@@ -46,7 +46,8 @@ def _check_tensor(input: object, fn: str) -> None:
 def floating(input: Tensor, fn: str) -> Tensor:
     """``input`` itself if floating, else its values in the default floating dtype (the input
     of an op whose result is floating: ``exp``, ``sin``, ``erf``...)."""
-    _check_tensor(input, fn)
+    if input.__class__ is not Tensor:
+        _check_tensor(input, fn)
     d = input._data
     if d.dtype.kind == "f":
         return input
