@@ -135,7 +135,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     Both operands must have one dtype (PyTorch does not promote here)."""
     if input.__class__ is not Tensor or other.__class__ is not Tensor:
         _tensors("matmul", input, other)
-    if input._data.dtype is not other._data.dtype:
+    da = input._data.dtype
+    if da is not other._data.dtype or da.kind == "b":
         _dtype_check(input, other)
     return MatMul.apply(input, other)
 
