@@ -235,7 +235,8 @@ class Op:
     is_view: bool = False
     nondiff: tuple = ()
     _hooks: Any = None  # gradient hooks of the output tensor (instance attribute when set)
-    _saved: list[Any]  # the saved inputs (Tensors or constants), in saved_inputs order
+    _args: tuple[Any, ...]  # the inputs (Tensors or constants), kept when some are saved
+    _saved: list[Any]  # in a create_graph backward: the saved inputs, lifted
     _out: Any  # the output array, when saved_output
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
@@ -323,17 +324,16 @@ class Op:
             t._version = args[0]._version
         if cls.saved_inputs or cls.saved_output:
             vs = []
-            saved = []
             for i in cls.saved_inputs:
                 a = args[i]
-                saved.append(a)
                 if isinstance(a, TensorBase):
                     vs.append((a._version, a._version.v))
             if cls.saved_output:
                 vs.append((t._version, t._version.v))
                 fn._out = t._data
+            if cls.saved_inputs:
+                fn._args = args  # the saved inputs' Tensors, for a create_graph backward
             fn.versions = vs
-            fn._saved = saved
         else:
             fn.versions = ()
         return t
@@ -500,7 +500,8 @@ def _graph_view(node, gy, strict: bool):
     lift = {}
     xp = view.xp
     saved = []
-    for t in d.get("_saved", ()):
+    args = d.get("_args", ())
+    for t in (args[i] for i in cls.saved_inputs if args):
         if isinstance(t, TensorBase):
             lift[id(t._data)] = t
         elif isinstance(t, np.ndarray) or type(t).__module__.startswith("cupy"):
@@ -518,7 +519,7 @@ def _graph_view(node, gy, strict: bool):
     vd = view.__dict__
     vd["_saved"] = saved
     for k, v in d.items():
-        if k in ("_saved", "_out_tensor", "_hooks"):
+        if k in ("_args", "_out_tensor", "_hooks"):
             continue
         if isinstance(v, np.ndarray) or type(v).__module__.startswith("cupy"):
             lifted = lift.get(id(v))
