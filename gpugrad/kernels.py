@@ -151,12 +151,16 @@ def _sigmoid_bwd(y, gy):
     return np.multiply(t, gy, out=t)
 
 
+_SAME_WIDTH_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
 def _relu_bwd(y, gy):
-    # 0 where y <= 0 (whatever gy is, inf included); gy where y > 0 or y is NaN, as PyTorch.
-    # A ufunc copy and an in-place masked write: gpugrad.compile plans both into its arena.
-    gx = np.positive(gy)
-    np.putmask(gx, np.less_equal(y, 0), 0)
-    return gx
+    # 0 where y <= 0 (whatever gy is, inf and NaN included); gy where y > 0 or y is NaN, as
+    # PyTorch. A bitwise AND of gy's bits with a mask of all ones or all zeros is exact where a
+    # product is not (inf * 0 is NaN), and stays in ufuncs that gpugrad.compile plans.
+    it = _SAME_WIDTH_INT[gy.dtype.itemsize]
+    keep = np.subtract(np.less_equal(y, 0), 1, dtype=it)  # y <= 0: 0, else -1 (every bit)
+    return np.bitwise_and(gy.view(it), keep, out=keep).view(gy.dtype)
 
 
 def _leaky_fwd(x, slope, out=None):
