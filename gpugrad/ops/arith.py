@@ -132,9 +132,7 @@ def add(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input + alpha * other``, broadcasting."""
     if alpha != 1:
         other = other * alpha
-    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
-        input, other = promote(input, other)
-    return Add.apply(input, other)
+    return _add(input, other)
 
 
 @method("sub")
@@ -142,11 +140,17 @@ def sub(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
     if alpha != 1:
         other = other * alpha
+    return _subtract(input, other, False)
+
+
+def _subtract(input: Tensor, other: TensorOrNumber, reflected: bool) -> Tensor:
+    """``input - other`` (``other - input`` when ``reflected``) in the promoted dtype; bool
+    operands raise PyTorch's errors."""
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         _check_bool_sub(input, other)
         input, other = promote(input, other)
     try:
-        return Sub.apply(input, other)
+        return Sub.apply(other, input) if reflected else Sub.apply(input, other)
     except TypeError:
         _check_bool_sub(input, other)
         raise
@@ -166,27 +170,13 @@ def _add(input: Tensor, other: TensorOrNumber) -> Tensor:
 @method("__sub__")
 def _sub(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input - other``."""
-    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
-        _check_bool_sub(input, other)
-        input, other = promote(input, other)
-    try:
-        return Sub.apply(input, other)
-    except TypeError:
-        _check_bool_sub(input, other)
-        raise
+    return _subtract(input, other, False)
 
 
 @method("__rsub__")
 def _rsub(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``other - input``."""
-    if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
-        _check_bool_sub(input, other)
-        input, other = promote(input, other)
-    try:
-        return Sub.apply(other, input)
-    except TypeError:
-        _check_bool_sub(input, other)
-        raise
+    return _subtract(input, other, True)
 
 
 @method("mul", "__mul__", "__rmul__")
