@@ -69,10 +69,11 @@ class Kernel:
     def __call__(self, *args):
         a0 = args[0]
         if isinstance(a0, _dev._HOST):
-            if a0.dtype == np.float16:
-                return self._host_half(args)
-            if a0.ndim:
+            half = a0.dtype.char == "e"  # float16
+            if a0.ndim and not half:
                 return self.twin(*args)
+            if half:
+                return self._host_half(args)
             return self._host_0d(args)
         if a0.__class__ in _dev._proxies:  # a device array being recorded by gpugrad.compile
             return a0.xp.run_kernel(self, args)

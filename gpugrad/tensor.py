@@ -107,13 +107,14 @@ class Tensor(_ag.TensorBase, _TensorOps):
     @staticmethod
     def _wrap(data: Any, grad_fn: Any = None) -> Tensor:
         """A Tensor around ``data`` (no copy), produced by ``grad_fn`` (None for a leaf)."""
-        data = _dev.fix_scalar(data)
+        if data.__class__ is not _ndarray:  # the common case skips the call
+            data = _dev.fix_scalar(data)
         t = _new(Tensor)
         t._data = data
         t._requires_grad = grad_fn is not None
         t._grad = None
         t._grad_fn = grad_fn
-        t._version = _ag.VersionCounter()
+        t._version = _VersionCounter()
         t._accum = None
         return t
 
@@ -457,6 +458,8 @@ class Tensor(_ag.TensorBase, _TensorOps):
 
 
 _new = object.__new__
+_ndarray = np.ndarray
+_VersionCounter = _ag.VersionCounter
 _wrap = Tensor._wrap
 
 

@@ -155,12 +155,13 @@ def sum_to_shape(g, shape):
 
 
 class VersionCounter:
-    """How many times a storage was changed in place; saved values record it at forward time."""
+    """How many times a storage was changed in place; saved values record it at forward time.
 
-    __slots__ = ("v",)
+    ``v`` starts as the class attribute 0 (no ``__init__``: every op result makes one, and a
+    call-free construction is what keeps that cheap); the first bump gives the instance its own.
+    """
 
-    def __init__(self) -> None:
-        self.v = 0
+    v: int = 0
 
 
 # ---------------------------------------------------------------------------------------------

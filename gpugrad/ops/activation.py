@@ -23,16 +23,18 @@ class Activation(Op):
     """
 
     spec: K.Activation
+    #: The record's forward and backward kernel rows.
+    fwd: K.Kernel
+    bwd: K.Kernel
 
     def forward(self, x, *params):
-        spec = self.spec
-        y = K.TABLE[spec.name + "_fwd"](x, *params)
-        self.saved = y if spec.saves_output else x
+        y = self.fwd(x, *params)
+        self.saved = y if self.saved_output else x
         self.params = params
         return y
 
     def backward(self, gy):
-        return (K.TABLE[self.spec.name + "_bwd"](self.saved, gy, *self.params),)
+        return (self.bwd(self.saved, gy, *self.params),)
 
     def graph_backward(self, gy):
         return (gy * DERIVATIVES[self.spec.name](self.xp, self.saved, *self.params),)
@@ -43,6 +45,8 @@ def _op_class(spec: K.Activation) -> type[Activation]:
     (and version-checking) the output or the input as the record says."""
     name = "".join(part.capitalize() for part in spec.name.split("_"))
     attrs: dict[str, Any] = {"spec": spec, "__module__": __name__,
+                             "fwd": K.TABLE[spec.name + "_fwd"],
+                             "bwd": K.TABLE[spec.name + "_bwd"],
                              "__doc__": f"The {spec.name} activation (fused)."}
     if spec.saves_output:
         attrs["saved_output"] = True
@@ -78,24 +82,25 @@ DERIVATIVES: dict[str, Any] = {
 
 #: Activation name -> its op class, for every record.
 OPS: dict[str, type[Activation]] = {n: _op_class(s) for n, s in K.ACTIVATIONS.items()}
+_Tanh, _Sigmoid, _Relu = OPS["tanh"], OPS["sigmoid"], OPS["relu"]
 
 
 @method()
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent, elementwise."""
-    return OPS["tanh"].apply(input)
+    return _Tanh.apply(input)
 
 
 @method()
 def sigmoid(input: Tensor) -> Tensor:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
-    return OPS["sigmoid"].apply(input)
+    return _Sigmoid.apply(input)
 
 
 @method()
 def relu(input: Tensor) -> Tensor:
     """``max(x, 0)``, elementwise."""
-    return OPS["relu"].apply(input)
+    return _Relu.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:

@@ -95,9 +95,15 @@ class MatMul(Op):
     saved_inputs = (0, 1)
 
     def forward(self, a, b):
-        _shape_check(a, b)
+        try:
+            y = a @ b
+        except ValueError:
+            y = None
+        if y is None:
+            _shape_check(a, b)  # raises with PyTorch's wording for the mismatch
+            y = a @ b  # or the array module's own error, for anything else
         self.a, self.b = a, b
-        return a @ b
+        return y
 
     def backward(self, gy):
         a, b = self.a, self.b
