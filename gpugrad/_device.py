@@ -322,8 +322,21 @@ def to_host(array) -> np.ndarray:
 def on_device(device: Device):
     """A context manager making ``device`` current for CuPy allocations (a no-op on the CPU)."""
     if device.type == "cpu":
-        return contextlib.nullcontext()
+        return _NO_CONTEXT
     return cupy().cuda.Device(device.index)
+
+
+_NO_CONTEXT = contextlib.nullcontext()  # reusable: it holds no state
+
+
+def call_on(device: Device, fn, *args):
+    """``fn(xp, *args)`` with ``device`` current, ``xp`` its array module (the factories' one
+    path: the CPU's needs no context)."""
+    if device.type == "cpu":
+        return fn(np, *args)
+    cp = cupy()
+    with cp.cuda.Device(device.index):
+        return fn(cp, *args)
 
 
 def scatter_add(target, index, values) -> None:

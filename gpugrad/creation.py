@@ -104,6 +104,11 @@ def _shape(size: Any, name: str) -> tuple[int, ...]:
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not "
                         f"{type(size).__name__}")
+    for s in size:
+        if s.__class__ is not int or s < 0:
+            break
+    else:  # the common case: non-negative Python ints
+        return tuple(size)
     dims = []
     for s in size:
         if isinstance(s, bool) or not hasattr(s, "__index__"):
@@ -136,20 +141,29 @@ def _dtype(dtype: DTypeLike | None, default: _dt.dtype | None = None) -> _dt.dty
     return default if default is not None else _dt.get_default_dtype()
 
 
-def _new(fill, dev: _dev.Device, dt: _dt.dtype, requires_grad: bool) -> Tensor:
-    """A leaf tensor from ``fill(xp, np_dtype)`` run with ``dev`` current."""
-    xp = _dev.xp_of(dev)
-    with _dev.on_device(dev):
-        arr = fill(xp, dt.np)
-    t = _wrap(arr, None)
+def _new(fill, dev: _dev.Device, dt: _dt.dtype, requires_grad: bool, *args: Any) -> Tensor:
+    """A leaf tensor from ``fill(xp, *args, np_dtype)`` run with ``dev`` current."""
+    t = _wrap(_dev.call_on(dev, fill, *args, dt.np), None)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
 def _filled(fill, size: tuple[int, ...], dtype, device, requires_grad, default=None) -> Tensor:
-    return _new(lambda xp, d: fill(xp, size, d), _dev.target_device(device),
-                _dtype(dtype, default), requires_grad)
+    """A leaf of ``size`` from ``fill(xp, size, np_dtype)``."""
+    return _new(fill, _dev.target_device(device), _dtype(dtype, default), requires_grad, size)
+
+
+def _zeros(xp, s, d):
+    return xp.zeros(s, d)
+
+
+def _ones(xp, s, d):
+    return xp.ones(s, d)
+
+
+def _empty(xp, s, d):
+    return xp.empty(s, d)
 
 
 # --- constant fills --------------------------------------------------------------------------
@@ -158,21 +172,21 @@ def _filled(fill, size: tuple[int, ...], dtype, device, requires_grad, default=N
 def zeros(*args: ShapeLike, size: Sequence[int] | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of the given size: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
-    return _filled(lambda xp, s, d: xp.zeros(s, d), _size_args(args, size, "zeros"), dtype,
+    return _filled(_zeros, _size_args(args, size, "zeros"), dtype,
                    device, requires_grad)
 
 
 def ones(*args: ShapeLike, size: Sequence[int] | None = None, dtype: DTypeLike | None = None,
          device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones of the given size."""
-    return _filled(lambda xp, s, d: xp.ones(s, d), _size_args(args, size, "ones"), dtype,
+    return _filled(_ones, _size_args(args, size, "ones"), dtype,
                    device, requires_grad)
 
 
 def empty(*args: ShapeLike, size: Sequence[int] | None = None, dtype: DTypeLike | None = None,
           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of the given size (its values are arbitrary)."""
-    return _filled(lambda xp, s, d: xp.empty(s, d), _size_args(args, size, "empty"), dtype,
+    return _filled(_empty, _size_args(args, size, "empty"), dtype,
                    device, requires_grad)
 
 

@@ -108,7 +108,7 @@ def _expand(xp, g, shape):
 
 def kept(gy, shape, axes, keepdim):
     """``gy`` reshaped so it broadcasts against the input ``shape`` (the reduced axes as 1)."""
-    if keepdim:
+    if keepdim or gy.ndim == 0:  # a 0-d gradient (a full reduction) broadcasts as it is
         return gy
     return gy.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
 
