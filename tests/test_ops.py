@@ -10,10 +10,10 @@ from .conftest import host
 from .optable import CASES, NOT_IN_TABLE
 
 
-def _inputs(case, seed, dtype, device):
+def _inputs(case, seed, dtype, device, shapes=None):
     rng = np.random.default_rng(seed)
     lo, hi = case.domain
-    arrays = [rng.uniform(lo, hi, size=s) for s in case.shapes]
+    arrays = [rng.uniform(lo, hi, size=s) for s in (case.shapes if shapes is None else shapes)]
     tensors = [gg.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in arrays]
     return arrays, tensors
 
@@ -52,11 +52,42 @@ def test_gradient_matches_central_difference(case, device):
     assert analytic == pytest.approx(numeric, rel=tol, abs=tol)
 
 
+def _elementwise_0d(case):
+    """Whether the row's op takes 0-d inputs to a 0-d output (the elementwise ops)."""
+    xs = [gg.tensor(0.75, dtype=gg.float64) for _ in case.shapes]
+    try:
+        with gg.no_grad():
+            out = case.fn(*xs)
+        return out.shape == () and bool(np.isfinite(out.item()))  # std of one value: NaN
+    except Exception:
+        return False
+
+
+ZERO_D = [c for c in CASES if _elementwise_0d(c)]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_second_order_matches_central_difference(case, device):
+    _check_second_order(case, device, case.shapes)
+
+
+@pytest.mark.parametrize("case", ZERO_D, ids=lambda c: c.id)
+def test_second_order_on_0d_inputs(case, device):
+    """The same check with every input 0-d: NumPy computes those as scalars, which the saved
+    output must still be (the output tensor) in a create_graph backward."""
+    _check_second_order(case, device, [()] * len(case.shapes))
+
+
+def test_zero_d_rows_cover_the_elementwise_ops():
+    names = {c.name for c in ZERO_D}
+    assert {"add", "div", "pow_tensor", "exp", "sqrt", "tanh", "sigmoid"} <= names
+    assert len(ZERO_D) > 40
+
+
+def _check_second_order(case, device, shapes):
     """create_graph: with s(x, w) = <u, d<w, f(x)>/dx>, the gradient of s along (v, vw) equals
     the central difference of the first-order gradients along (v, vw)."""
-    arrays, tensors = _inputs(case, 6, gg.float64, device)
+    arrays, tensors = _inputs(case, 6, gg.float64, device, shapes)
     rng = np.random.default_rng(7)
     out = case.fn(*tensors)
     w0 = rng.standard_normal(out.shape)

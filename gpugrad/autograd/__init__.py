@@ -211,7 +211,8 @@ class Op:
     the inputs and ``self.needs[i]`` says whether input ``i`` needs a gradient. Class attributes:
 
     - ``saved_inputs``: indices of the inputs whose arrays backward reads (version-checked);
-    - ``saved_output``: whether backward reads the output array (version-checked);
+    - ``saved_output``: whether backward reads the output array, as ``self._out`` (set by
+      ``apply`` when the graph is recorded; version-checked);
     - ``is_view``: the output aliases input 0's storage and shares its version counter;
     - ``nondiff``: names of saved arrays that are constants of the inputs (masks, indices).
 

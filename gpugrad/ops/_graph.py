@@ -55,8 +55,9 @@ class TensorXP:
         """An array (or number) as a constant Tensor on this device."""
         if isinstance(a, Tensor):
             return a
-        return Tensor._wrap(_dev.constant(np.asarray(a) if isinstance(a, (bool, int, float))
-                                          else a, self.like._data), None)
+        if isinstance(a, (bool, int, float, np.generic)):
+            a = np.asarray(a)
+        return Tensor._wrap(_dev.constant(a, self.like._data), None)
 
     # --- elementwise ------------------------------------------------------------------------
     def where(self, cond: Any, a: Any, b: Any) -> Tensor:

@@ -63,12 +63,11 @@ class Div(Op):
 
     def forward(self, a, b):
         self.b = b
-        self.y = y = a / b
-        return y
+        return a / b
 
     def backward(self, gy):
         ga = gy / self.b
-        return ga, (-ga * self.y if self.needs[1] else None)
+        return ga, (-ga * self._out if self.needs[1] else None)
 
 
 def _log(a, xp):
@@ -82,8 +81,7 @@ class Pow(Op):
     def forward(self, a, b):
         self.a, self.b = a, b
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.y = y = a**b
-        return y
+            return a**b
 
     def backward(self, gy):
         a, b, xp = self.a, self.b, self.xp
@@ -99,7 +97,7 @@ class Pow(Op):
                     ga = gy * xp.where(b == 0, 0.0, b * a ** (b - 1))
             if self.needs[1]:
                 # d(a^b)/db = a^b log a, taken as 0 where a == 0 (PyTorch's convention)
-                gb = gy * xp.where(a == 0, 0.0, self.y * _log(a, xp))
+                gb = gy * xp.where(a == 0, 0.0, self._out * _log(a, xp))
         return ga, gb
 
 
@@ -456,12 +454,11 @@ class Hypot(Op):
     def forward(self, a, b):
         self.a, self.b = a, b
         with np.errstate(over="ignore"):
-            self.y = y = _dev.fix_scalar(self.xp.hypot(a, b))
-        return y
+            return self.xp.hypot(a, b)
 
     def backward(self, gy):
         with np.errstate(divide="ignore", invalid="ignore"):
-            s = gy / self.y
+            s = gy / self._out
         return (s * self.a if self.needs[0] else None), (s * self.b if self.needs[1] else None)
 
 
@@ -475,11 +472,10 @@ class LogAddExp(Op):
     def forward(self, a, b):
         self.a, self.b = a, b
         f = self.xp.logaddexp if self.base_log == 1.0 else self.xp.logaddexp2
-        self.y = y = _dev.fix_scalar(f(a, b))
-        return y
+        return f(a, b)
 
     def backward(self, gy):
-        xp, y, k = self.xp, self.y, self.base_log
+        xp, y, k = self.xp, self._out, self.base_log
         with np.errstate(invalid="ignore"):
             ga = gy * xp.exp((self.a - y) * k) if self.needs[0] else None
             gb = gy * xp.exp((self.b - y) * k) if self.needs[1] else None

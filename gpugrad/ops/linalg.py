@@ -328,14 +328,13 @@ class VectorNorm(Op):
                 y = xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
             else:
                 y = (a ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
-        self.y = y = _dev.fix_scalar(xp.asarray(y, dtype=x.dtype))
-        return y
+        return xp.asarray(y, dtype=x.dtype)
 
     def backward(self, gy):
         xp, x, p = self.xp, self.x, self.ord
         shape = self.meta[0][0]
         g = kept(gy, shape, self.axes, self.keepdim)
-        y = kept(self.y, shape, self.axes, self.keepdim)
+        y = kept(self._out, shape, self.axes, self.keepdim)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             if p == 0:
                 return (xp.zeros_like(x),)

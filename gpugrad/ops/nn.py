@@ -43,11 +43,10 @@ class Softmax(Op):
         e = _dev.fix_scalar(x - _max_or_zero(x, dim))  # 0-d x: a NumPy scalar
         self.xp.exp(e, out=e)
         e /= e.sum(axis=dim, keepdims=True)
-        self.y = e
         return e
 
     def backward(self, gy):
-        y = self.y
+        y = self._out
         return (y * (gy - (gy * y).sum(axis=self.dim, keepdims=True)),)
 
 
@@ -56,11 +55,10 @@ class LogSoftmax(Op):
 
     def forward(self, x, dim):
         self.dim = dim
-        self.y = y = _dev.fix_scalar(x - _lse(self.xp, x, dim))
-        return y
+        return x - _lse(self.xp, x, dim)
 
     def backward(self, gy):
-        return (gy - self.xp.exp(self.y) * gy.sum(axis=self.dim, keepdims=True),)
+        return (gy - self.xp.exp(self._out) * gy.sum(axis=self.dim, keepdims=True),)
 
 
 class CrossEntropy(Op):

@@ -200,13 +200,11 @@ class Std(Var):
 
     def forward(self, x, dim=None, correction=1, keepdim=False):
         with np.errstate(invalid="ignore"):
-            self.y = y = _dev.fix_scalar(self.xp.sqrt(Var.forward(self, x, dim, correction,
-                                                                  keepdim)))
-        return y
+            return self.xp.sqrt(Var.forward(self, x, dim, correction, keepdim))
 
     def backward(self, gy):
         shape = self.meta[0][0]
-        y = kept(self.y, shape, self.axes, self.keepdim)
+        y = kept(self._out, shape, self.axes, self.keepdim)
         g = kept(gy, shape, self.axes, self.keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             if not self.denom:
@@ -226,14 +224,13 @@ class Prod(Op):
         self.axis = None if dim is None or not x.ndim else norm_dims(dim, x.ndim)[0]
         self.keepdim = keepdim
         self.x = x
-        self.y = y = _dev.fix_scalar(x.prod(axis=self.axis, keepdims=keepdim))
-        return y
+        return x.prod(axis=self.axis, keepdims=keepdim)
 
     def _parts(self, gy):
         shape = self.meta[0][0]
         axes = tuple(range(len(shape))) if self.axis is None else (self.axis,)
         keep = self.keepdim or self.axis is None and not shape
-        return kept(gy, shape, axes, keep), kept(self.y, shape, axes, keep)
+        return kept(gy, shape, axes, keep), kept(self._out, shape, axes, keep)
 
     def _zero_free(self, x) -> bool:
         data = x._data if isinstance(x, Tensor) else x
@@ -356,13 +353,12 @@ class LogSumExp(Op):
         self.x = x
         if not keepdim:
             y = y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
-        self.y = y
         return y
 
     def backward(self, gy):
         shape = self.meta[0][0]
         g = kept(gy, shape, self.axes, self.keepdim)
-        return (g * self.xp.exp(self.x - kept(self.y, shape, self.axes, self.keepdim)),)
+        return (g * self.xp.exp(self.x - kept(self._out, shape, self.axes, self.keepdim)),)
 
 
 # --- the public functions --------------------------------------------------------------------

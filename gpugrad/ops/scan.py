@@ -75,16 +75,15 @@ class Cumprod(Op):
 
     def forward(self, x, axis):
         self.axis, self.x = axis, x
-        self.y = y = self.xp.cumprod(_flat(x), axis=axis).reshape(x.shape)
-        return y
+        return self.xp.cumprod(_flat(x), axis=axis).reshape(x.shape)
 
     def backward(self, gy):
-        x, y = self.x, self.y
+        x, y = self.x, self._out
         return (_cumprod_grad(self.xp, _flat(x), _flat(y), _flat(gy), self.axis)
                 .reshape(x.shape),)
 
     def graph_backward(self, gy):
-        x, y = _flat(self.x), _flat(self.y)
+        x, y = _flat(self.x), _flat(self._out)
         if not bool((x._data == 0).any()):
             return (_cumprod_grad(TENSOR_FNS, x, y, _flat(gy), self.axis).reshape(gy.shape),)
         # At zeros the O(n) rule above has the right value but not the right derivative (as
@@ -133,15 +132,14 @@ class LogCumSumExp(Op):
 
     def forward(self, x, axis):
         self.axis, self.x = axis, x
-        self.y = y = _lcse(self.xp, _flat(x), axis).reshape(x.shape)
-        return y
+        return _lcse(self.xp, _flat(x), axis).reshape(x.shape)
 
     def backward(self, gy):
-        return (_lcse_grad(_ArrayFns(self.xp), _flat(self.x), _flat(self.y), _flat(gy),
+        return (_lcse_grad(_ArrayFns(self.xp), _flat(self.x), _flat(self._out), _flat(gy),
                            self.axis).reshape(gy.shape),)
 
     def graph_backward(self, gy):
-        return (_lcse_grad(TENSOR_FNS, _flat(self.x), _flat(self.y), _flat(gy), self.axis)
+        return (_lcse_grad(TENSOR_FNS, _flat(self.x), _flat(self._out), _flat(gy), self.axis)
                 .reshape(gy.shape),)
 
 

@@ -283,7 +283,6 @@ class ScatterReduce(Op):
         if not include_self:
             out[key] = _identity(reduce, x.dtype)
         _dev.scatter_reduce(out, key, src, _HOW[reduce])
-        self.y = out
         return out
 
     def backward(self, gy):
@@ -296,7 +295,7 @@ class ScatterReduce(Op):
         """One formula for arrays and for Tensors (``m`` reads ``a[key]``, selects, and
         makes scatter-products in the one or the other); masks and counts are arrays."""
         key, incl = self.key, self.incl
-        x, src, y = m.raw(self.x), m.raw(self.src), m.raw(self.y)
+        x, src, y = m.raw(self.x), m.raw(self.src), m.raw(self._out)
         xp = _dev.array_module(x)
 
         def count(mask):  # how many True are sent to each place
@@ -316,7 +315,7 @@ class ScatterReduce(Op):
             if self.needs[1]:  # dy/dsrc: the product of all the others at that place
                 base = prod_nz * self.x if incl else prod_nz
                 others = m.where(zero, m.where(zeros_at[key] == 1, m.take(base), 0.0),
-                                 m.take(self.y) / m.where(zero, 1.0, self.src))
+                                 m.take(self._out) / m.where(zero, 1.0, self.src))
                 gsrc = m.take(gy) * others
             return gx, gsrc
         tie_x = (x == y) & (~hit if not incl else True)

@@ -96,11 +96,10 @@ class Exp(Op):
     saved_output = True
 
     def forward(self, x):
-        self.y = y = _dev.fix_scalar(self.xp.exp(x))
-        return y
+        return self.xp.exp(x)
 
     def backward(self, gy):
-        return (gy * self.y,)
+        return (gy * self._out,)
 
 
 class Log(Op):
@@ -120,12 +119,11 @@ class Sqrt(Op):
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):
-            self.y = y = _dev.fix_scalar(self.xp.sqrt(x))
-        return y
+            return self.xp.sqrt(x)
 
     def backward(self, gy):
         with np.errstate(divide="ignore"):
-            return (gy / (2.0 * self.y),)
+            return (gy / (2.0 * self._out),)
 
 
 class Log1p(Op):
@@ -165,11 +163,10 @@ class Expm1(Op):
     saved_output = True
 
     def forward(self, x):
-        self.y = y = _dev.fix_scalar(self.xp.expm1(x))
-        return y
+        return self.xp.expm1(x)
 
     def backward(self, gy):
-        return (gy * (self.y + 1.0),)
+        return (gy * (self._out + 1.0),)
 
 
 class Erfc(Op):
@@ -196,11 +193,10 @@ class Exp2(Op):
 
     def forward(self, x):
         with np.errstate(over="ignore"):
-            self.y = y = _dev.fix_scalar(self.xp.exp2(x))
-        return y
+            return self.xp.exp2(x)
 
     def backward(self, gy):
-        return (gy * (self.y * _LN2),)
+        return (gy * (self._out * _LN2),)
 
 
 class Log2(Op):
@@ -234,11 +230,10 @@ class Rsqrt(Op):
 
     def forward(self, x):
         with np.errstate(**_IGNORE):
-            self.y = y = _dev.fix_scalar(1.0 / self.xp.sqrt(x))
-        return y
+            return 1.0 / self.xp.sqrt(x)
 
     def backward(self, gy):
-        y = self.y
+        y = self._out
         return (gy * (-0.5 * y * y * y),)
 
 
@@ -249,11 +244,10 @@ class Reciprocal(Op):
 
     def forward(self, x):
         with np.errstate(**_IGNORE):
-            self.y = y = _dev.fix_scalar(1.0 / x)
-        return y
+            return 1.0 / x
 
     def backward(self, gy):
-        y = self.y
+        y = self._out
         return (-gy * (y * y),)
 
 
