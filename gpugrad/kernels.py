@@ -254,11 +254,12 @@ def _softsign_bwd(x, gy):
     return np.divide(gy, t, out=t)
 
 
-def _named(names, args, kwargs):
-    """The arguments of a twin by parameter name (CuPy's order: inputs, then outputs)."""
+def _positional(names, args, kwargs):
+    """A twin's arguments, some given by parameter name, all in the row's order (CuPy's:
+    inputs, then outputs)."""
     a = dict(zip(names, args))
     a.update(kwargs)
-    return a
+    return tuple(a[n] for n in names)
 
 
 def _signed(twin, names):
@@ -273,10 +274,14 @@ def _bias_inplace(act, params=()):
     names = ("b", *params, "z")
 
     def twin(*args, **kwargs):
-        a = _named(names, args, kwargs)
-        z = a["z"]
-        z += a["b"]
-        act(z, *[a[p] for p in params], out=z)
+        if kwargs:
+            args = _positional(names, args, kwargs)
+        z = args[-1]
+        z += args[0]
+        if params:
+            act(z, *args[1:-1], out=z)
+        else:
+            act(z, out=z)
         return z
 
     return _signed(twin, names)
@@ -287,10 +292,14 @@ def _bias_saving_x(act, params=()):
     names = ("b", *params, "z", "y")
 
     def twin(*args, **kwargs):
-        a = _named(names, args, kwargs)
-        z, y = a["z"], a["y"]
-        z += a["b"]
-        act(z, *[a[p] for p in params], out=y)
+        if kwargs:
+            args = _positional(names, args, kwargs)
+        z, y = args[-2], args[-1]
+        z += args[0]
+        if params:
+            act(z, *args[1:-2], out=y)
+        else:
+            act(z, out=y)
         return z, y
 
     return _signed(twin, names)

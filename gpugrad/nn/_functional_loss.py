@@ -233,7 +233,8 @@ def _class_targets(input: Tensor, target: Any, fn: str
         if target.ndim != 0:
             raise ValueError(f"{fn}: 1-d input (C,) needs a 0-d target, got {list(target.shape)}")
         return input.unsqueeze(0), target.reshape(1), ()
-    if target.shape != (input.shape[0],) + input.shape[2:]:
+    shape = input._data.shape
+    if target._data.shape != (shape[0],) + shape[2:]:
         raise ValueError(f"{fn}: expected target of shape {[input.shape[0], *input.shape[2:]]} "
                          f"for input of shape {list(input.shape)}, got {list(target.shape)}")
     out_shape = target.shape
@@ -337,8 +338,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     eps = float(label_smoothing)
-    if isinstance(target, Tensor) and target.is_floating_point() \
-            and target.shape == input.shape and input.ndim >= 1:
+    if isinstance(target, Tensor) and target._data.dtype.kind == "f" \
+            and target._data.shape == input._data.shape and input.ndim >= 1:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps)
     x, t, out_shape = _class_targets(input, target, "cross_entropy")
     c = x.shape[1]

@@ -151,6 +151,8 @@ class Linear(Op):
 
 def _check_bias(bias, weight) -> None:
     """A bias must broadcast over the output features (else the error would name x and weight)."""
+    if bias.ndim == 1 and bias.shape[0] == weight.shape[0]:  # the common case
+        return
     if bias.shape[-1:] not in ((), (1,), (weight.shape[0],)):
         raise RuntimeError(f"linear: bias of shape {list(bias.shape)} does not match the "
                            f"{weight.shape[0]} output features of weight {list(weight.shape)}")
@@ -175,6 +177,10 @@ def _linear_graph_grads(node, g2):
     return gx, gw, gb
 
 
+#: Activation name -> (its record, its ``bias_<name>`` kernel row), for LinearAct.
+_FUSED = {name: (spec, K.TABLE["bias_" + name]) for name, spec in K.ACTIVATIONS.items()}
+
+
 class LinearAct(Op):
     """``act(x @ weight.T + bias)``: the hidden layer of an MLP, bias-add and activation fused.
 
@@ -186,18 +192,17 @@ class LinearAct(Op):
     saved_output = True
 
     def forward(self, x, weight, bias, act="tanh", params=()):
-        spec = K.ACTIVATIONS[act]
+        spec, bias_act = _FUSED[act]
         _check_bias(bias, weight)
         y = Linear.forward(self, x, weight)
         z = y.reshape(-1, y.shape[-1])
         self.spec, self.params = spec, params
-        if spec.saves_output:
-            K.TABLE["bias_" + act](bias, *params, z)  # z <- act(z + b), in place
-            self.saved = z
+        self.saved = z
+        if spec.saves == "y":
+            bias_act(bias, *params, z)  # z <- act(z + b), in place
             return y
         out = self.xp.empty_like(z)
-        K.TABLE["bias_" + act](bias, *params, z, out)  # z <- z + b, out <- act(z + b)
-        self.saved = z
+        bias_act(bias, *params, z, out)  # z <- z + b, out <- act(z + b)
         return out.reshape(y.shape)
 
     def backward(self, gy):

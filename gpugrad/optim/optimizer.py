@@ -23,6 +23,8 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 
 def _real(name: str, value: Any) -> float:
+    if value.__class__ is float:  # the common case, without the ABC check
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     return float(value)
@@ -30,6 +32,8 @@ def _real(name: str, value: Any) -> float:
 
 def check_nonneg(value: Any, what: str) -> None:
     """Raise ValueError ``Invalid {what}: {value}`` unless ``0 <= value`` (nan fails too)."""
+    if value.__class__ is float and value >= 0.0:  # the common case, checked in every step
+        return
     if not 0.0 <= _real(what, value):
         raise ValueError(f"Invalid {what}: {value}")
 
@@ -144,18 +148,19 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         todo = []
-        for group in self.param_groups:
+        states = self.state
+        for group in self.param_groups:  # every check before the first write
             self._validate(group)
             for p in group["params"]:
                 g = p._grad
                 if g is not None:
-                    _check_pair(p, g, self.state.get(p))
-                    todo.append((group, p, g))
-        for group, p, g in todo:
-            state = self.state.get(p)
+                    state = states.get(p)
+                    _check_pair(p, g, state)
+                    todo.append((group, p, g, state))
+        for group, p, g, state in todo:
             if state is None:
-                state = self.state[p] = {}
-            if group.get("maximize", False):
+                state = states[p] = {}
+            if group.get("maximize"):
                 g = -g
             self._update(group, p, g, state)
             p._version.v += 1  # p changed in place: graphs that saved it are now stale
@@ -247,14 +252,16 @@ class Optimizer:
 
 
 def _fits(a: Any, d: Any) -> bool:
-    return (a.shape == d.shape and a.dtype == d.dtype and type(a) is type(d)
+    return (a.__class__ is d.__class__ and a.shape == d.shape
+            and (a.dtype is d.dtype or a.dtype == d.dtype)
             and (isinstance(d, np.ndarray) or a.device == d.device))
 
 
 def _check_pair(p: Tensor, g: Any, state: dict[str, Any] | None) -> None:
     """Raise before any write if p's gradient or state does not fit p."""
     d = p._data
-    if not _fits(g, d):
+    if not (g.__class__ is d.__class__ is np.ndarray and g.shape == d.shape
+            and g.dtype is d.dtype) and not _fits(g, d):
         raise RuntimeError(f"a parameter of shape {list(d.shape)} ({p.dtype}, {p.device}) has a "
                            f"gradient of shape {list(g.shape)} ({g.dtype}) that does not match "
                            "it in shape, dtype or device")
