@@ -30,7 +30,9 @@ class TensorOps:
         ...
 
     def __eq__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
-        """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
+        """``input == other``, elementwise, as a bool tensor (``t == None``, or with a list, a
+        string...: False, as Python compares unrelated objects).
+        """
         ...
 
     def __floordiv__(self, other: TensorOrNumber) -> Tensor:
@@ -102,7 +104,7 @@ class TensorOps:
         ...
 
     def __ne__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
-        """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
+        """``input != other``, elementwise, as a bool tensor (``t != None`` and the like: True)."""
         ...
 
     def __neg__(self) -> Tensor:
@@ -517,7 +519,9 @@ class TensorOps:
         ...
 
     def eq(self, other: TensorOrNumber) -> Tensor:
-        """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
+        """``input == other``, elementwise, as a bool tensor (``t == None``, or with a list, a
+        string...: False, as Python compares unrelated objects).
+        """
         ...
 
     def equal(self, other: Tensor) -> builtins.bool:
@@ -975,7 +979,7 @@ class TensorOps:
         ...
 
     def ne(self, other: TensorOrNumber) -> Tensor:
-        """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
+        """``input != other``, elementwise, as a bool tensor (``t != None`` and the like: True)."""
         ...
 
     def neg(self) -> Tensor:

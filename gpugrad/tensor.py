@@ -114,7 +114,8 @@ class Tensor(_ag.TensorBase, _TensorOps):
         t._requires_grad = grad_fn is not None
         t._grad = None
         t._grad_fn = grad_fn
-        t._version = _VersionCounter()
+        t._version = vc = _new(_VersionCounter)
+        vc.v = 0
         t._accum = None
         return t
 

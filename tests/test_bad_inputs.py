@@ -156,6 +156,15 @@ ROWS: list[Bad] = [
         RuntimeError, SHAPES),
     bad("pow-shapes", lambda: dict(a=r(2, 3), b=r(2, 4)), lambda a, b: a**b,
         RuntimeError, SHAPES),
+    bad("add-list", lambda: dict(a=r(3)), lambda a: a + [1.0, 2.0, 3.0],
+        TypeError, "unsupported operand", "list"),
+    bad("mul-tuple", lambda: dict(a=r(3)), lambda a: a * (1.0, 2.0, 3.0),
+        TypeError, "unsupported operand"),
+    bad("rsub-list", lambda: dict(a=r(3)), lambda a: [1.0, 2.0, 3.0] - a,
+        TypeError, "unsupported operand"),
+    bad("div-str", lambda: dict(a=r(3)), lambda a: a / "2", TypeError, "unsupported operand"),
+    bad("lt-list", lambda: dict(a=r(3)), lambda a: a < [1.0, 2.0, 3.0],
+        TypeError, "unsupported operand"),
     bad("add-alpha-shapes", lambda: dict(a=r(2, 3), b=r(2, 4)), lambda a, b: gg.add(a, b, alpha=2),
         RuntimeError, SHAPES),
     bad("maximum-shapes", lambda: dict(a=r(2, 3), b=r(2, 4)), lambda a, b: gg.maximum(a, b),
@@ -1300,6 +1309,9 @@ def test_edge_inputs_that_are_not_bad() -> None:
     """Neighbours of the table's rows that must work: empty tensors reduced over non-empty
     axes, and dim=() (every dimension, as in PyTorch)."""
     e = gg.zeros(0, 3)
+    t = gg.tensor([1.0, 2.0, 3.0])
+    assert (t == [1.0, 2.0, 3.0]) is False and (t != "a") is True  # Python's, as PyTorch's
+    assert (t + np.ones(3)).tolist() == [2.0, 3.0, 4.0]  # arrays combine with tensors
     assert e.amax(1).shape == (0,) and e.min(1).values.shape == (0,)
     assert e.argmax(1).shape == (0,)
     assert e.logsumexp(0).tolist() == [-math.inf] * 3

@@ -157,11 +157,14 @@ def sum_to_shape(g, shape):
 class VersionCounter:
     """How many times a storage was changed in place; saved values record it at forward time.
 
-    ``v`` starts as the class attribute 0 (no ``__init__``: every op result makes one, and a
-    call-free construction is what keeps that cheap); the first bump gives the instance its own.
+    ``VersionCounter()`` starts at 0; the hot path (``Tensor._wrap``) makes one with
+    ``object.__new__`` and sets ``v`` itself, without a call to ``__init__``.
     """
 
-    v: int = 0
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
 from .arith import as_dtype, result_dtype
-from .convert import Cast, promote
+from .convert import Cast, is_array, promote
 from .unary import inplace_method
 
 __all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
@@ -182,18 +182,26 @@ def _as_operand(x: Any, np_dtype: Any, like: Tensor) -> Any:
 # --- comparisons (no gradient) ---------------------------------------------------------------
 
 
-def _operands(input: Tensor, other: Any) -> tuple[Any, Any]:
+def _operands(input: Tensor, other: Any, name: str) -> tuple[Any, Any]:
     """The arrays (or number) to compare, on one device."""
     if isinstance(other, Tensor):
         _dev.same_device_or_raise(input._data, other._data)
         return input._data, other._data
+    if not isinstance(other, (int, float, np.number, np.bool_)) and not is_array(other):
+        raise TypeError(f"{name}: unsupported operand type(s): 'Tensor' and "
+                        f"'{type(other).__name__}' (a Tensor, a number or an array was "
+                        "expected)")
     return input._data, other
+
+
+def _operand_like(x: Any) -> bool:
+    return isinstance(x, (Tensor, int, float, np.number, np.bool_)) or is_array(x)
 
 
 def _compare(name: str, fn: Any, input: Tensor, other: Any) -> Tensor:
     """``fn(input, other)`` as a bool tensor; shapes that do not broadcast raise RuntimeError
     (as every other op does), not NumPy's ValueError."""
-    a, b = _operands(input, other)
+    a, b = _operands(input, other, name)
     try:
         return Tensor._wrap(fn(a, b))
     except ValueError:
@@ -203,16 +211,17 @@ def _compare(name: str, fn: Any, input: Tensor, other: Any) -> Tensor:
 
 @method("eq", "__eq__")
 def eq(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """``input == other``, elementwise, as a bool tensor (``t == None`` is False)."""
-    if other is None:
+    """``input == other``, elementwise, as a bool tensor (``t == None``, or with a list, a
+    string...: False, as Python compares unrelated objects)."""
+    if other is None or not _operand_like(other):
         return False  # type: ignore[return-value]
     return _compare("eq", operator.eq, input, other)
 
 
 @method("ne", "__ne__")
 def ne(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """``input != other``, elementwise, as a bool tensor (``t != None`` is True)."""
-    if other is None:
+    """``input != other``, elementwise, as a bool tensor (``t != None`` and the like: True)."""
+    if other is None or not _operand_like(other):
         return True  # type: ignore[return-value]
     return _compare("ne", operator.ne, input, other)
 
@@ -260,7 +269,7 @@ def allclose(input: Tensor, other: TensorOrNumber, rtol: float = 1e-05, atol: fl
 @method()
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both tensors have the same shape and the same elements."""
-    a, b = _operands(input, other)
+    a, b = _operands(input, other, "equal")
     return a.shape == getattr(b, "shape", ()) and bool((a == b).all())
 
 

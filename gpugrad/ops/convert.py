@@ -81,6 +81,12 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 # --- operand promotion -----------------------------------------------------------------------
 
 
+def is_array(x: Any) -> bool:
+    """Whether ``x`` is a NumPy or CuPy array (an operand a Tensor combines with; PyTorch
+    refuses lists and tuples there)."""
+    return hasattr(x, "__array__") or hasattr(x, "__cuda_array_interface__")
+
+
 def promote(t: Tensor, other: Any, floating: bool = False) -> tuple[Any, Any]:
     """``t`` and ``other`` (the operands of a binary op, in either order: a Tensor and a Tensor
     or Python number) with each Tensor cast to the result dtype (``gpugrad.result_type``)
@@ -97,6 +103,9 @@ def promote(t: Tensor, other: Any, floating: bool = False) -> tuple[Any, Any]:
                 and (not floating or t._data.dtype.kind == "f")):
             return t, other
     elif not isinstance(other, (int, float, np.number, np.bool_)):
+        if not is_array(other):
+            raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(other).__name__}'"
+                            " (a Tensor, a number or an array was expected)")
         return t, other  # an array constant: it follows NumPy's rules
     elif t._data.dtype.kind == "f" or not (floating or isinstance(other, (float, np.floating))):
         return t, other

@@ -117,6 +117,9 @@ def _numel(shape, axes) -> int:
     return int(np.prod([shape[a] for a in axes])) if axes else 1
 
 
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
 def _with_dtype(input: Tensor, dtype: DTypeLike | None) -> Tensor:
     """``input`` converted to ``dtype`` (the ``dtype=`` argument of sum, prod, cumsum...)."""
     if dtype is None:
@@ -137,9 +140,12 @@ def _check_tensor(input: Any, fn: str) -> None:
 
 class Sum(Op):
     def forward(self, x, dim=None, keepdim=False):
-        self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
-        return x.sum(axis=None if dim is None else axes, keepdims=keepdim)
+        if dim is None:  # the common case (a loss), without a call
+            self.axes = _ALL[x.ndim] if x.ndim < 8 else tuple(range(x.ndim))
+            return x.sum(keepdims=keepdim)
+        self.axes = axes = norm_dims(dim, x.ndim)
+        return x.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, gy):
         shape = self.meta[0][0]
@@ -386,13 +392,13 @@ def sum(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,  # noqa: A
     tensors sum to int64."""
     if input.__class__ is not Tensor:
         _check_tensor(input, "sum")
-    if axis is not None or keepdims is not None:
+    if axis is not None or keepdims is not None or dtype is not None:
         dim, keepdim = dim_args("sum", dim, axis, keepdim, keepdims)
-    if dtype is not None:
         input = _with_dtype(input, dtype)
     if dim is not None and dim.__class__ is not int:
         dim = _all_if_empty(dim)
-    if input._data.dtype.kind != "f":
+    dt = input._data.dtype
+    if dt is not _F32 and dt is not _F64 and dt.kind != "f":
         a = input._data
         out = a.sum(axis=norm_dims(dim, input.ndim), keepdims=keepdim)
         return Tensor._wrap(out.astype(np.int64 if dtype is None else a.dtype, copy=False))
