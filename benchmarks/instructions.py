@@ -97,7 +97,7 @@ def count(tree: Path, setup: str, stmts: list[str], n: int) -> list[float]:
         totals = _totals(list(Path(tmp).glob("cg.*")))
     k = len(stmts)
     # the dumps end: marker, loop, marker, loop, ..., marker, then the exit's dump
-    loops = totals[-(2 * k + 2):-1][1::2]
+    loops = totals[-(2 * k + 1):-1][1::2]
     return [c / n for c in loops]
 
 
