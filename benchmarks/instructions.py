@@ -95,10 +95,17 @@ def count(tree: Path, setup: str, stmts: list[str], n: int) -> list[float]:
                         str(tree), json.dumps([setup, stmts, n])],
                        cwd=tree, check=True, capture_output=True)
         totals = _totals(list(Path(tmp).glob("cg.*")))
-    k = len(stmts)
-    # the dumps end: marker, loop, marker, loop, ..., marker, then the exit's dump
-    loops = totals[-(2 * k + 1):-1][1::2]
-    return [c / n for c in loops]
+    return [c / n for c in loop_counts(totals, len(stmts))]
+
+
+def loop_counts(totals: list[int], k: int) -> list[int]:
+    """The counts of the ``k`` loops among a run's dumps. A dump is written before each
+    ``exec`` and holds what ran since the one before, so the run ends with: (marker), loop,
+    (marker), loop, ..., (marker), then the dump at exit."""
+    if len(totals) < 2 * k + 1:
+        raise RuntimeError(f"callgrind wrote {len(totals)} dumps, fewer than the {2 * k + 1} "
+                           f"that {k} statements need")
+    return totals[-(2 * k + 1):-1][1::2]
 
 
 def main(argv: list[str] | None = None) -> dict:
