@@ -4,6 +4,8 @@ The public names, re-exported (``X as X``: type checkers treat them as exported)
 come from ``gpugrad.ops``' modules, each of which lists its public names in ``__all__``.
 """
 
+import math as _math
+
 from ._version import __version__ as __version__
 from ._device import Device as device
 from .autograd import enable_grad as enable_grad
@@ -26,8 +28,29 @@ from .dtypes import int_ as int
 from .dtypes import int32 as int32
 from .dtypes import int64 as int64
 from .dtypes import long as long
+from .dtypes import int8 as int8
+from .dtypes import int16 as int16
+from .dtypes import short as short
+from .dtypes import uint8 as uint8
+from .dtypes import finfo as finfo
+from .dtypes import iinfo as iinfo
 from .tensor import Size as Size
 from .tensor import Tensor as Tensor
+from .tensor import BoolTensor as BoolTensor
+from .tensor import ByteTensor as ByteTensor
+from .tensor import CharTensor as CharTensor
+from .tensor import DoubleTensor as DoubleTensor
+from .tensor import FloatTensor as FloatTensor
+from .tensor import HalfTensor as HalfTensor
+from .tensor import IntTensor as IntTensor
+from .tensor import LongTensor as LongTensor
+from .tensor import ShortTensor as ShortTensor
+from .autograd import is_anomaly_check_nan_enabled as is_anomaly_check_nan_enabled
+from .autograd import is_anomaly_enabled as is_anomaly_enabled
+from ._device import are_deterministic_algorithms_enabled as are_deterministic_algorithms_enabled
+from ._device import is_deterministic_algorithms_warn_only_enabled as \
+    is_deterministic_algorithms_warn_only_enabled
+from ._device import use_deterministic_algorithms as use_deterministic_algorithms
 from ._printing import get_printoptions as get_printoptions
 from ._printing import printoptions as printoptions
 from ._printing import set_printoptions as set_printoptions
@@ -74,3 +97,9 @@ from .gradcheck import GradcheckError as GradcheckError
 from .gradcheck import gradcheck as gradcheck
 from .gradcheck import gradgradcheck as gradgradcheck
 from .compile import compile as compile
+
+#: PyTorch's constants: the Python floats of ``math``.
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan

@@ -696,3 +696,32 @@ def cuda_empty_cache() -> None:
 def cuda_is_initialized() -> bool:
     """Whether gpugrad has loaded CuPy and found a device (without trying to)."""
     return _cupy is not None
+
+
+# --- deterministic algorithms ----------------------------------------------------------------
+
+_deterministic = [False, False]  # (mode, warn_only)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Record whether ops must be deterministic, as ``torch.use_deterministic_algorithms``
+    (``mode`` and ``warn_only`` must be bools: TypeError otherwise). gpugrad records the
+    setting for ``are_deterministic_algorithms_enabled``; its ops do not consult it (on the CPU
+    they are deterministic; on CUDA, scatter-adds such as ``index_add`` and the backward of
+    indexing sum floating values with atomics, in an order that can vary)."""
+    for name, v in (("mode", mode), ("warn_only", warn_only)):
+        if not isinstance(v, bool):
+            raise TypeError(f"use_deterministic_algorithms(): argument '{name}' must be bool, "
+                            f"not {type(v).__name__}")
+    _deterministic[0] = mode
+    _deterministic[1] = warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """Whether ``use_deterministic_algorithms(True)`` is in force."""
+    return _deterministic[0]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether ``use_deterministic_algorithms(True, warn_only=True)`` is in force."""
+    return _deterministic[1]

@@ -28,14 +28,17 @@ class dtype:  # noqa: N801  (PyTorch's name)
 float16 = dtype("float16", np.float16)
 float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
+uint8 = dtype("uint8", np.uint8)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
 
-ALL = (float16, float32, float64, int32, int64, bool_)
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
 _FROM_NP = {d.np: d for d in ALL}
 _BY_NAME = {d.name: d for d in ALL}
-_BY_NAME.update(half=float16, float=float32, double=float64, int=int32, long=int64)
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 #: The dtype of new floating tensors (PyTorch's default); read and set it through
 #: ``get_default_dtype`` / ``set_default_dtype``.
@@ -60,8 +63,10 @@ def set_default_dtype(d) -> None:
 
 def to_dtype(spec) -> dtype:
     """Resolve ``spec`` (a gpugrad dtype, NumPy dtype, Python type or name) to a gpugrad dtype."""
-    if isinstance(spec, dtype):
+    if spec.__class__ is dtype:
         return spec
+    if isinstance(spec, dtype):  # a legacy tensor type (gpugrad.LongTensor): its dtype
+        return _FROM_NP[spec.np]
     if spec is builtins.float:
         return float64  # as in PyTorch, dtype=float means float64
     if spec is builtins.int:
@@ -96,8 +101,8 @@ def from_numpy_dtype(np_dtype) -> dtype:
 # int32 tensor + 1.5 is the default float dtype, int32 tensor + 2**40 is int32.
 
 #: PyTorch's scalar type names, as in ``'torch.FloatTensor'`` and in casting errors.
-TYPE_NAMES = {float16: "Half", float32: "Float", float64: "Double", int32: "Int", int64: "Long",
-              bool_: "Bool"}
+TYPE_NAMES = {float16: "Half", float32: "Float", float64: "Double", uint8: "Byte", int8: "Char",
+              int16: "Short", int32: "Int", int64: "Long", bool_: "Bool"}
 _BY_TYPE_NAME = {v: k for k, v in TYPE_NAMES.items()}
 
 
@@ -114,6 +119,9 @@ def promote_types(type1, type2) -> dtype:
     ca, cb = _category(a), _category(b)
     if ca != cb:
         return a if ca > cb else b
+    if a is uint8 or b is uint8:  # uint8 with a signed type: a signed type holding both
+        other = b if a is uint8 else a
+        return int16 if other is int8 else other
     return a if a.itemsize >= b.itemsize else b
 
 
@@ -187,8 +195,96 @@ def parse_type_name(name: str) -> tuple[dtype, bool]:
     return d, cuda
 
 # PyTorch's aliases.
+short = int16
 half = float16
 float_ = float32
 double = float64
 int_ = int32
 long = int64
+
+
+# --- numeric limits --------------------------------------------------------------------------
+
+
+_DType = dtype  # (finfo and iinfo have a ``dtype`` attribute of their own)
+
+
+class finfo:  # noqa: N801  (PyTorch's name)
+    """The limits of a floating dtype (the default float dtype when none is given), as
+    ``torch.finfo``: ``bits``, ``eps`` (the gap between 1.0 and the next number), ``max``,
+    ``min``, ``tiny`` and ``smallest_normal`` (the smallest positive normal number),
+    ``resolution`` (10 to the minus the number of exact decimal digits) and ``dtype`` (the
+    dtype's name). A non-floating dtype raises TypeError."""
+
+    bits: int
+    eps: float
+    max: float
+    min: float
+    tiny: float
+    smallest_normal: float
+    resolution: float
+    dtype: str
+
+    def __init__(self, type: _DType | None = None) -> None:  # noqa: A002  (PyTorch's name)
+        d = default_float if type is None else _need_dtype(type, "finfo")
+        if not d.is_floating_point:
+            raise TypeError("gpugrad.finfo() requires a floating point input type. Use "
+                            "gpugrad.iinfo to handle 'gpugrad.finfo'")
+        info = np.finfo(d.np)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(f"1e-{int(info.precision)}")  # (NumPy's is rounded to d)
+        self.dtype = d.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    # unhashable, as PyTorch's
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801  (PyTorch's name)
+    """The limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min`` and
+    ``dtype`` (the dtype's name). A floating dtype or bool raises TypeError."""
+
+    bits: int
+    max: int
+    min: int
+    dtype: str
+
+    def __init__(self, type: _DType) -> None:  # noqa: A002  (PyTorch's name)
+        d = _need_dtype(type, "iinfo")
+        if d is bool_:
+            raise TypeError("gpugrad.bool is not supported by gpugrad.iinfo")
+        if d.is_floating_point:
+            raise TypeError("gpugrad.iinfo() requires an integer input type. Use "
+                            "gpugrad.finfo to handle 'gpugrad.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = int(info.bits)
+        self.max = int(info.max)
+        self.min = int(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def _need_dtype(spec: object, fn: str) -> dtype:
+    """``spec`` as a gpugrad dtype; TypeError (as PyTorch's) for anything that is not one."""
+    if not isinstance(spec, dtype):
+        raise TypeError(f"{fn}(): argument 'type' (position 1) must be gpugrad.dtype, not "
+                        f"{type(spec).__name__}")
+    return to_dtype(spec)

@@ -83,8 +83,12 @@ _tuple_new = tuple.__new__
 class Tensor(_ag.TensorBase, _TensorOps):
     """An n-dimensional array on a device, recording ops for backward when it requires grad.
 
-    Build tensors with ``gpugrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
-    and, like ``torch.Tensor(data)``, gives float32.
+    Build tensors with ``gpugrad.tensor``, ``zeros``, ``randn``... The constructor follows
+    PyTorch's legacy ``torch.Tensor(...)``: ``Tensor(2, 3)`` or ``Tensor(gpugrad.Size([2, 3]))``
+    is an uninitialised tensor of that size in the default float dtype (``Tensor(3)`` has shape
+    ``[3]``), ``Tensor(data)`` (a list, tuple or array) a copy of the data in the default float
+    dtype, ``Tensor(tensor)`` a tensor sharing ``tensor``'s storage (and dtype, and graph), and
+    ``Tensor()`` an empty one of shape ``[0]``.
     """
 
     __slots__ = ()
@@ -92,17 +96,15 @@ class Tensor(_ag.TensorBase, _TensorOps):
     __array_priority__ = 1000
     __hash__ = object.__hash__  # by identity (``==`` is elementwise, as in PyTorch)
 
-    def __init__(self, data: Any = (), *, dtype: DTypeLike | None = None,
+    def __init__(self, *args: Any, dtype: DTypeLike | None = None,
                  device: DeviceLike | None = None, requires_grad: bool = False) -> None:
-        """A tensor holding a copy of ``data`` (float32 unless ``dtype`` says otherwise)."""
-        arr = _as_array(data, dtype if dtype is not None else _dt.float32, device)
-        self._data = arr
-        self._grad = None
-        self._grad_fn = None
-        self._version = _ag.VersionCounter()
-        self._accum = None
-        self._requires_grad = False
-        self.requires_grad = requires_grad
+        """``Tensor(*sizes)``, ``Tensor(size)``, ``Tensor(data)``, ``Tensor(tensor)`` or
+        ``Tensor()``, as ``torch.Tensor``; ``dtype`` (instead of the default float dtype),
+        ``device`` and ``requires_grad`` may be given too (a ``Tensor(tensor)`` with ``dtype`` or
+        ``device`` is a converted copy)."""
+        _legacy_init(self, args, dtype, device, None)
+        if requires_grad:
+            self.requires_grad = True
 
     @staticmethod
     def _wrap(data: Any, grad_fn: Any = None) -> Tensor:
@@ -410,6 +412,20 @@ class Tensor(_ag.TensorBase, _TensorOps):
 
     __str__ = __repr__
 
+    # --- casts to the small integer dtypes ---------------------------------------------------
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        """The tensor as uint8 (itself if it already is); ``memory_format`` is ignored."""
+        return self.to(_dt.uint8)
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        """The tensor as int8 (itself if it already is); ``memory_format`` is ignored."""
+        return self.to(_dt.int8)
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        """The tensor as int16 (itself if it already is); ``memory_format`` is ignored."""
+        return self.to(_dt.int16)
+
     # --- in place, outside the graph ------------------------------------------------------
 
     def _check_inplace_leaf(self) -> None:
@@ -482,6 +498,10 @@ def _address(a: Any) -> int:
     return int(iface["data"][0])
 
 
+_INTS = (np.dtype(np.uint8), np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32),
+         np.dtype(np.int64))
+
+
 def _host_dtype(arr: np.ndarray, explicit) -> np.dtype:
     """The storage dtype: ``explicit`` if given, else inferred as PyTorch does."""
     if explicit is not None:
@@ -490,7 +510,7 @@ def _host_dtype(arr: np.ndarray, explicit) -> np.dtype:
     if k == "b":
         return np.dtype(np.bool_)
     if k in "iu":
-        return arr.dtype if arr.dtype in (np.int32, np.int64) else np.dtype(np.int64)
+        return arr.dtype if arr.dtype in _INTS else np.dtype(np.int64)
     if k == "f":
         return arr.dtype if arr.dtype in (np.float16, np.float32, np.float64) else np.dtype(
             np.float64)
@@ -536,3 +556,139 @@ def _as_array(data, dtype, device):
                                f"{bad}")
     arr = arr.astype(target, copy=False)
     return _dev.to_device(arr, dev or _dev.CPU)
+
+
+# --- the legacy constructors: Tensor(...), FloatTensor(...), LongTensor(...) ---------------
+
+
+def _is_size(a: Any) -> bool:
+    """Whether a lone constructor argument is a size: an int (not a bool), a NumPy integer or a
+    0-d integer array (as PyTorch reads them), or a ``gpugrad.Size``."""
+    c = a.__class__
+    if c is int or c is Size or isinstance(a, np.integer):
+        return True
+    return c is np.ndarray and a.ndim == 0 and a.dtype.kind in "iu"
+
+
+def _legacy_init(t: Tensor, args: tuple[Any, ...], dtype: Any, device: Any,
+                 fixed: _dt.dtype | None) -> None:
+    """Fill the fields of the new leaf ``t`` from the legacy constructor's arguments; ``fixed``
+    is the dtype of a typed constructor (``LongTensor``...), None for ``Tensor``."""
+    t._grad = None
+    t._grad_fn = None
+    t._accum = None
+    t._requires_grad = False
+    t._version = vc = _new(_VersionCounter)
+    vc.v = 0
+    n = len(args)
+    if n == 1:
+        a = args[0]
+        if isinstance(a, Tensor):
+            if fixed is not None and a._data.dtype != fixed.np:
+                raise TypeError(f"expected a tensor of dtype {fixed} (got {a.dtype}): "
+                                f"{_dt.TYPE_NAMES[fixed]}Tensor(tensor) shares the tensor's "
+                                "storage, so the dtypes must match")
+            if dtype is None and device is None:
+                _alias(t, a)
+                return
+            t._data = _as_array(a, dtype if dtype is not None else a.dtype, device)
+            return
+        if not _is_size(a):
+            if isinstance(a, (str, bytes)):
+                raise TypeError(f"new(): invalid data type '{type(a).__name__}'")
+            if isinstance(a, (numbers.Number, np.generic)):
+                name = type(a).__name__
+                if type(a).__module__ == "numpy":
+                    name = "numpy." + name
+                raise TypeError(f"new(): data must be a sequence (got {name})")
+            if dtype is None:
+                dtype = fixed if fixed is not None else _dt.default_float
+            t._data = _as_array(a, dtype, device)
+            return
+        size: Any = tuple(a) if a.__class__ is Size else (a,)
+    else:
+        size = args  # () for Tensor(): an empty tensor of shape [0]
+    dims = []
+    for i, s in enumerate(size):
+        if isinstance(s, Tensor) or not hasattr(s, "__index__"):
+            raise TypeError(f"new(): argument 'size' must be a tuple of ints, but got "
+                            f"{type(s).__name__} at position {i}")
+        dims.append(operator.index(s))
+    if any(d < 0 for d in dims):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(dims)}: "
+                           f"{dims}")
+    if not n:
+        dims = [0]
+    dt = _dt.to_dtype(dtype) if dtype is not None else fixed or _dt.default_float
+    t._data = _dev.call_on(_dev.target_device(device), _empty, tuple(dims), dt.np)
+
+
+def _empty(xp: Any, shape: tuple[int, ...], np_dtype: Any) -> Any:
+    return xp.empty(shape, np_dtype)
+
+
+def _alias(t: Tensor, src: Tensor) -> None:
+    """Make ``t`` share ``src``'s storage and version counter; if ``src`` is recorded, ``t`` is
+    a view of it in the graph (gradients reach ``src``), as ``torch.Tensor(src)``."""
+    if src._requires_grad and _ag._mode.enabled:
+        v = src.view(src._data.shape)  # a differentiable view: the node holds no output
+        t._data, t._grad_fn, t._requires_grad = v._data, v._grad_fn, v._requires_grad
+    else:
+        t._data = src._data
+    t._version = src._version
+
+
+class LegacyTensorType(_dt.dtype):
+    """A legacy typed constructor (``gpugrad.FloatTensor``, ``LongTensor``...), as PyTorch's:
+    called, it builds a tensor of its dtype with ``Tensor``'s size-or-data rules (a tensor
+    argument must already have that dtype: the result shares its storage); it is also the
+    dtype itself for ``x.type(gpugrad.LongTensor)`` and ``x.to(...)``, and
+    ``isinstance(x, gpugrad.FloatTensor)`` tells whether ``x`` is a float32 CPU tensor."""
+
+    __slots__ = ("__name__",)
+
+    def __init__(self, d: _dt.dtype) -> None:
+        super().__init__(d.name, d.np)
+        self.__name__ = _dt.TYPE_NAMES[d] + "Tensor"
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        """The dtype of the tensors this constructor builds."""
+        return _dt.from_numpy_dtype(self.np)
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: these are the CPU types."""
+        return False
+
+    def __call__(self, *args: Any, device: DeviceLike | None = None) -> Tensor:
+        t = _new(Tensor)
+        _legacy_init(t, args, None, device, self.dtype)
+        return t
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return (isinstance(obj, Tensor) and obj._data.dtype == self.np
+                and obj._data.__class__ is _ndarray)
+
+    def __repr__(self) -> str:
+        return f"<class 'gpugrad.{self.__name__}'>"
+
+    def __reduce__(self) -> Any:
+        return (_legacy_type, (self.__name__,))
+
+
+def _legacy_type(name: str) -> LegacyTensorType:
+    return _LEGACY[name]
+
+
+FloatTensor = LegacyTensorType(_dt.float32)
+DoubleTensor = LegacyTensorType(_dt.float64)
+HalfTensor = LegacyTensorType(_dt.float16)
+LongTensor = LegacyTensorType(_dt.int64)
+IntTensor = LegacyTensorType(_dt.int32)
+BoolTensor = LegacyTensorType(_dt.bool_)
+ByteTensor = LegacyTensorType(_dt.uint8)
+CharTensor = LegacyTensorType(_dt.int8)
+ShortTensor = LegacyTensorType(_dt.int16)
+_LEGACY = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
+                                   BoolTensor, ByteTensor, CharTensor, ShortTensor)}

@@ -589,6 +589,7 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             return []
         roots, grads = (roots,), (grads,)
     graph = create_graph
+    check_nan = _anomaly.check_nan
     if _HOOK_WRAP[0] is None:
         _HOOK_WRAP[0] = roots[0]._wrap
     targets: dict[Any, int] = {}
@@ -681,6 +682,8 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
             continue  # an input whose own inputs are not wanted
         nxt = node.next_fns
         in_grads = _graph_backward(node, g) if graph else node.backward(g)
+        if check_nan:
+            _check_nan(node, in_grads)
         meta = node.meta
         if not retain_graph:
             node.release()
@@ -723,6 +726,112 @@ def run_backward(roots, grads, retain_graph: bool = False, create_graph: bool = 
     return captured
 
 
+# ---------------------------------------------------------------------------------------------
+# Anomaly detection: a backward rule that returns NaN raises, naming the op.
+
+
+class _Anomaly:
+    enabled = False
+    nan = True  # the check_nan setting
+    check_nan = False  # enabled and nan: read once per backward pass
+
+
+_anomaly = _Anomaly()
+
+
+def _set_anomaly(mode: bool, check_nan: bool) -> None:
+    _anomaly.enabled = bool(mode)
+    _anomaly.nan = bool(check_nan)
+    _anomaly.check_nan = _anomaly.enabled and _anomaly.nan
+
+
+def _check_nan(node: Any, in_grads: Any) -> None:
+    """Raise if a gradient ``node``'s backward returned holds a NaN (anomaly mode)."""
+    for i, gi in enumerate(in_grads):
+        if gi is None:
+            continue
+        a = gi._data if isinstance(gi, TensorBase) else gi
+        kind = getattr(getattr(a, "dtype", None), "kind", None)
+        if kind == "f" and bool(_dev.array_module(a).isnan(a).any()):
+            raise RuntimeError(f"Function '{node.name}Backward0' returned nan values in its "
+                               f"{i}th output.")
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (``detect_anomaly`` / ``set_detect_anomaly``)."""
+    return _anomaly.enabled
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection, when on, checks the gradients for NaN."""
+    return _anomaly.nan
+
+
+class detect_anomaly:  # noqa: N801  (PyTorch's name)
+    """Anomaly detection inside a ``with`` block or a decorated function, as
+    ``torch.autograd.detect_anomaly``: every backward rule's gradients are checked, and one
+    holding a NaN raises RuntimeError naming the op (``Function 'DivBackward0' returned nan
+    values in its 1th output.``). Unlike PyTorch, the traceback of the forward op is not
+    recorded. ``check_nan=False`` turns the mode on without the check."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = check_nan
+
+    def __enter__(self) -> None:
+        self.prev = (_anomaly.enabled, _anomaly.nan)
+        _set_anomaly(True, self.check_nan)
+
+    def __exit__(self, *exc: Any) -> None:
+        _set_anomaly(*self.prev)
+
+    def __call__(self, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_detect_anomaly:  # noqa: N801  (PyTorch's name)
+    """Turn anomaly detection (see ``detect_anomaly``) on or off at once, as
+    ``torch.autograd.set_detect_anomaly``; used as a ``with`` block, the previous setting
+    comes back at its end."""
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.prev = (_anomaly.enabled, _anomaly.nan)
+        _set_anomaly(mode, check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: Any) -> None:
+        _set_anomaly(*self.prev)
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, TensorBase)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's deprecated ``Variable``: ``Variable(t, requires_grad=False)`` is a new leaf
+    sharing ``t``'s storage (outside any graph) with that ``requires_grad``; every tensor is an
+    instance of it."""
+
+    def __new__(cls, data: Any = None, requires_grad: bool = False,  # type: ignore[misc]
+                volatile: bool = False) -> Any:
+        if data is None:
+            from ..tensor import Tensor
+            data = Tensor()
+        if not isinstance(data, TensorBase):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        t = data.detach()  # type: ignore[attr-defined]
+        if requires_grad:
+            t.requires_grad = True
+        return t
+
+
 def _run_plain(root, grad, retain_graph: bool) -> None:
     """``run_backward`` for the common case, kept lean: one root, first order, every leaf's
     ``.grad`` accumulated (the same steps, without create_graph's and inputs' branches)."""
@@ -753,6 +862,7 @@ def _run_plain(root, grad, retain_graph: bool) -> None:
         _HOOK_WRAP[0] = root._wrap
     grads = {start: (grad, False)}
     ready = [start]
+    check_nan = _anomaly.check_nan
     while ready:
         node = ready.pop()
         g, owned = grads.pop(node)
@@ -764,6 +874,8 @@ def _run_plain(root, grad, retain_graph: bool) -> None:
                 _store_grad(t, g, owned)
         nxt = node.next_fns
         in_grads = node.backward(g)
+        if check_nan:
+            _check_nan(node, in_grads)
         meta = node.meta
         if not retain_graph:
             node.release()
