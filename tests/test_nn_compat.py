@@ -90,3 +90,113 @@ def test_kl_div_broadcasts_silently_and_refuses_integers():
     np.testing.assert_allclose(host(loss), (ta * (np.log(ta) - xa)).sum(), rtol=1e-6)
     with pytest.raises(RuntimeError, match="kl_div: Integral inputs not supported."):
         F.kl_div(x, gg.tensor([[1], [0]]))
+
+
+# ---------------------------------------------------------------- inplace= and dtype= keywords
+
+def _elu_ref(a, alpha=1.0):
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0)))
+
+
+def _sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+INPLACE = [
+    ("relu", lambda x, ip: F.relu(x, inplace=ip), lambda a: np.maximum(a, 0),
+     lambda a: (a > 0) * 1.0),
+    ("leaky_relu", lambda x, ip: F.leaky_relu(x, 0.1, inplace=ip),
+     lambda a: np.where(a > 0, a, 0.1 * a), lambda a: np.where(a > 0, 1.0, 0.1)),
+    ("elu", lambda x, ip: F.elu(x, 0.5, inplace=ip), lambda a: _elu_ref(a, 0.5),
+     lambda a: np.where(a > 0, 1.0, 0.5 * np.exp(np.minimum(a, 0)))),
+    ("silu", lambda x, ip: F.silu(x, inplace=ip), lambda a: a * _sig(a),
+     lambda a: _sig(a) * (1 + a * (1 - _sig(a)))),
+    ("hardtanh", lambda x, ip: F.hardtanh(x, -0.5, 0.5, inplace=ip),
+     lambda a: np.clip(a, -0.5, 0.5), lambda a: ((a > -0.5) & (a < 0.5)) * 1.0),
+    ("relu6", lambda x, ip: F.relu6(x, inplace=ip), lambda a: np.clip(a, 0, 6),
+     lambda a: ((a > 0) & (a < 6)) * 1.0),
+    ("ReLU", lambda x, ip: nn.ReLU(inplace=ip)(x), lambda a: np.maximum(a, 0),
+     lambda a: (a > 0) * 1.0),
+    ("LeakyReLU", lambda x, ip: nn.LeakyReLU(0.2, inplace=ip)(x),
+     lambda a: np.where(a > 0, a, 0.2 * a), lambda a: np.where(a > 0, 1.0, 0.2)),
+    ("ELU", lambda x, ip: nn.ELU(inplace=ip)(x), _elu_ref,
+     lambda a: np.where(a > 0, 1.0, np.exp(np.minimum(a, 0)))),
+    ("ReLU6", lambda x, ip: nn.ReLU6(inplace=ip)(x), lambda a: np.clip(a, 0, 6),
+     lambda a: ((a > 0) & (a < 6)) * 1.0),
+]
+A = np.array([[-2.0, -0.3, 0.2], [0.7, 2.5, 7.0]])  # no kinks at A or 2 A
+
+
+@pytest.mark.parametrize("name,call,ref,dref", INPLACE, ids=[r[0] for r in INPLACE])
+def test_inplace_activation_writes_into_its_input(name, call, ref, dref, device):
+    x = gg.tensor(A, device=device)
+    view = x[1]
+    out = call(x, True)
+    assert out is x
+    np.testing.assert_allclose(host(x), ref(A), rtol=1e-12)
+    np.testing.assert_allclose(host(view), ref(A)[1], rtol=1e-12)  # the storage was written
+    # out of place leaves the input alone
+    x = gg.tensor(A, device=device)
+    out = call(x, False)
+    assert out is not x
+    np.testing.assert_array_equal(host(x), A)
+    np.testing.assert_allclose(host(out), ref(A), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,call,ref,dref", INPLACE, ids=[r[0] for r in INPLACE])
+def test_inplace_activation_in_a_graph(name, call, ref, dref, device):
+    leaf = gg.tensor(A, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in "
+                                           "an in-place operation"):
+        call(leaf, True)
+    np.testing.assert_array_equal(host(leaf), A)
+    assert leaf.grad_fn is None
+    h = leaf * 2.0
+    out = call(h, True)
+    assert out is h and h.grad_fn is not None
+    np.testing.assert_allclose(host(h), ref(2 * A), rtol=1e-12)
+    (h * gg.tensor(A, device=device)).sum().backward()
+    np.testing.assert_allclose(host(leaf.grad), 2 * dref(2 * A) * A, rtol=1e-12)
+
+
+def test_inplace_dropout(device):
+    x = gg.ones(200, 50, device=device, dtype=gg.float64)
+    out = F.dropout(x, 0.25, True, True)
+    assert out is x
+    vals = np.unique(host(x))
+    np.testing.assert_allclose(vals, [0.0, 1 / 0.75])
+    assert 0.2 < (host(x) == 0).mean() < 0.3
+    y = gg.ones(3, device=device)
+    assert F.dropout(y, 0.5, False, True) is y and host(y).tolist() == [1.0, 1.0, 1.0]
+    leaf = gg.ones(3, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        F.dropout(leaf, 0.5, True, True)
+    h = leaf * 3.0
+    m = nn.Dropout(0.5, inplace=True)
+    assert m(h) is h
+    h.sum().backward()
+    kept = host(h) != 0
+    np.testing.assert_allclose(host(leaf.grad), np.where(kept, 3.0 * 2.0, 0.0))
+    m.eval()
+    z = gg.ones(4, device=device)
+    assert m(z) is z
+    assert repr(nn.Dropout(0.1)) == "Dropout(p=0.1, inplace=False)"
+    assert repr(m) == "Dropout(p=0.5, inplace=True)"
+
+
+@pytest.mark.parametrize("fn", [F.softmax, F.log_softmax, F.softmin])
+def test_softmax_dtype_casts_the_input_first(fn, device):
+    a = np.array([[1.0, 2.0, 3.5], [-1.0, 0.0, 20.0]])
+    x = gg.tensor(a, dtype=gg.float32, device=device, requires_grad=True)
+    out = fn(x, 1, dtype=gg.float64)
+    assert out.dtype == gg.float64
+    s = -a if fn is F.softmin else a
+    e = np.exp(s - s.max(1, keepdims=True))
+    p = e / e.sum(1, keepdims=True)
+    ref = np.log(p) if fn is F.log_softmax else p
+    np.testing.assert_allclose(host(out), ref, rtol=1e-6)  # from float32 inputs
+    out.sum().backward()
+    assert x.grad.dtype == gg.float32
+    assert fn(x, dim=1).dtype == gg.float32
+    if fn is not F.softmin:
+        assert getattr(x, fn.__name__)(1, gg.float64).dtype == gg.float64  # Tensor method
