@@ -200,3 +200,149 @@ def test_softmax_dtype_casts_the_input_first(fn, device):
     assert fn(x, dim=1).dtype == gg.float32
     if fn is not F.softmin:
         assert getattr(x, fn.__name__)(1, gg.float64).dtype == gg.float64  # Tensor method
+
+
+# ---------------------------------------------------------------- module hooks
+
+def _lin():
+    m = nn.Linear(3, 2)
+    with gg.no_grad():
+        m.weight.copy_(gg.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]]))
+        m.bias.copy_(gg.tensor([0.1, -0.2]))
+    return m
+
+
+W = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
+B = np.array([0.1, -0.2])
+X = np.array([[1.0, -1.0, 0.5]], dtype=np.float32)  # the layer is float32
+
+
+def test_forward_pre_hooks_and_forward_hooks_change_inputs_and_outputs():
+    m, log = _lin(), []
+    h1 = m.register_forward_pre_hook(lambda mod, a: log.append(("pre", mod is m, len(a))))
+    h2 = m.register_forward_pre_hook(lambda mod, a: a[0] * 2, prepend=True)  # runs first
+    h3 = m.register_forward_hook(lambda mod, a, o: o + 1)
+    h4 = m.register_forward_hook(lambda mod, a, kw, o: log.append(("post", dict(kw))),
+                                 with_kwargs=True)
+    y = m(gg.tensor(X))
+    np.testing.assert_allclose(host(y), 2 * X @ W.T + B + 1, rtol=1e-6)
+    assert log == [("pre", True, 1), ("post", {})]
+    for h in (h1, h2, h3, h4):
+        h.remove()
+    h1.remove()  # twice: nothing
+    np.testing.assert_allclose(host(m(gg.tensor(X))), X @ W.T + B, rtol=1e-6)
+    assert len(log) == 2
+
+
+def test_forward_pre_hook_with_kwargs():
+    class Scale(nn.Module):
+        def forward(self, a, scale=1.0):
+            return a * scale
+
+    m = Scale()
+    m.register_forward_pre_hook(lambda mod, a, kw: (a, {"scale": 5.0}), with_kwargs=True)
+    assert m(gg.ones(2)).tolist() == [5.0, 5.0]
+    bad = Scale()
+    bad.register_forward_pre_hook(lambda mod, a, kw: 3, with_kwargs=True)
+    with pytest.raises(RuntimeError, match=r"forward pre-hook must return None or a tuple of "
+                                           r"\(new_args, new_kwargs\), but got 3."):
+        bad(gg.ones(2))
+    with pytest.raises(TypeError, match="hook must be callable"):
+        m.register_forward_hook(3)
+
+
+def test_always_call_forward_hook_runs_when_forward_raises():
+    m, seen = nn.Linear(3, 2), []
+    m.register_forward_hook(lambda mod, a, o: seen.append(("always", o)), always_call=True)
+    m.register_forward_hook(lambda mod, a, o: seen.append(("plain", o)))
+    with pytest.raises(RuntimeError):
+        m(gg.ones(1, 4))
+    assert seen == [("always", None)]
+    with gg.no_grad():
+        out = m(gg.ones(1, 3))
+    assert [k for k, _ in seen[1:]] == ["always", "plain"] and seen[1][1] is out
+
+
+def test_hooks_on_the_children_of_a_sequential():
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    shapes = []
+    for child in seq:
+        child.register_forward_hook(lambda mod, a, o: shapes.append(tuple(o.shape)))
+    seq(gg.ones(5, 3))
+    assert shapes == [(5, 4), (5, 4), (5, 1)]
+
+
+def test_full_backward_hook_and_pre_hook_see_and_replace_gradients():
+    m, log = _lin(), []
+
+    def pre(mod, go):
+        log.append(("pre", [host(g).tolist() for g in go]))
+        return (go[0] * 3,)
+
+    def post(mod, gi, go):
+        log.append(("post", [host(g).tolist() for g in gi], [host(g).tolist() for g in go]))
+        return (gi[0] * 10,)
+
+    m.register_full_backward_pre_hook(pre)
+    handle = m.register_full_backward_hook(post)
+    x = gg.tensor(X, requires_grad=True)
+    m(x).sum().backward()
+    go = 3 * np.ones((1, 2))
+    assert log[0] == ("pre", [[[1.0, 1.0]]])
+    assert log[1][2] == [go.tolist()]
+    np.testing.assert_allclose(log[1][1][0], go @ W)  # grad_input: what x would get
+    np.testing.assert_allclose(host(x.grad), 10 * go @ W)
+    np.testing.assert_allclose(host(m.weight.grad), go.T @ X)  # parameters see grad_output
+    handle.remove()
+    x.grad = None
+    m(x).sum().backward()
+    np.testing.assert_allclose(host(x.grad), go @ W)  # the pre-hook is still there
+
+
+def test_full_backward_hook_with_several_inputs_and_outputs():
+    class Two(nn.Module):
+        def forward(self, a, b):
+            return a * b, a + b
+
+    m, rec = Two(), []
+    m.register_full_backward_hook(lambda mod, gi, go: rec.append(
+        ([None if g is None else host(g).tolist() for g in gi],
+         [None if g is None else host(g).tolist() for g in go])))
+    a, b = gg.tensor([1.0, 2.0], requires_grad=True), gg.tensor([3.0, 4.0])
+    p, q = m(a, b)
+    (p.sum() + 2 * q.sum()).backward()
+    # d/da (a b + 2 (a + b)) = b + 2; b needs no gradient: zeros, as PyTorch gives
+    assert rec == [([[5.0, 6.0], [0.0, 0.0]], [[1.0, 1.0], [2.0, 2.0]])]
+    assert host(a.grad).tolist() == [5.0, 6.0]
+    rec.clear()
+    a.grad = None
+    p, q = m(a, b)
+    p.sum().backward()  # q unused: its grad_output is None
+    assert rec == [([[3.0, 4.0], [0.0, 0.0]], [[1.0, 1.0], None])]
+
+
+def test_full_backward_hook_without_input_gradients_and_bad_results():
+    m, rec = _lin(), []
+    m.register_full_backward_hook(lambda mod, gi, go: rec.append((gi, host(go[0]).tolist())))
+    with pytest.warns(UserWarning, match="no inputs require gradients"):
+        m(gg.ones(1, 3)).sum().backward()
+    assert rec == [((None,), [[1.0, 1.0]])]
+    np.testing.assert_allclose(host(m.weight.grad), np.ones((2, 3)))
+    bad = nn.Linear(3, 1)
+    bad.register_full_backward_hook(lambda mod, gi, go: (gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match="Backward hook returned an invalid number of "
+                                           "grad_input, got 2, but expected 1"):
+        bad(gg.ones(1, 3, requires_grad=True)).sum().backward()
+
+
+def test_hook_handles_are_context_managers_and_modules_still_copy():
+    import copy
+
+    m = _lin()
+    with m.register_forward_hook(lambda mod, a, o: o * 0):
+        assert host(m(gg.tensor(X))).tolist() == [[0.0, 0.0]]
+    np.testing.assert_allclose(host(m(gg.tensor(X))), X @ W.T + B, rtol=1e-6)
+    m.register_forward_hook(lambda mod, a, o: o * 2)
+    twin = copy.deepcopy(m)
+    np.testing.assert_allclose(host(twin(gg.tensor(X))), 2 * (X @ W.T + B), rtol=1e-6)
+    assert list(m.state_dict()) == ["weight", "bias"]
