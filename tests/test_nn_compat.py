@@ -346,3 +346,51 @@ def test_hook_handles_are_context_managers_and_modules_still_copy():
     twin = copy.deepcopy(m)
     np.testing.assert_allclose(host(twin(gg.tensor(X))), 2 * (X @ W.T + B), rtol=1e-6)
     assert list(m.state_dict()) == ["weight", "bias"]
+
+
+# ---------------------------------------------------------------- reprs and small API
+
+def test_norm_layer_reprs_and_bias_false(device):
+    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert repr(nn.LayerNorm((2, 4), bias=False)) == (
+        "LayerNorm((2, 4), eps=1e-05, elementwise_affine=True, bias=False)")
+    assert repr(nn.BatchNorm1d(3, affine=False)) == (
+        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
+        "track_running_stats=True)")
+    bn = nn.BatchNorm1d(3, bias=False).to(device)
+    assert bn.bias is None and list(bn.state_dict()) == [
+        "weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert "bias=False" in repr(bn)
+    with gg.no_grad():
+        bn.weight.copy_(gg.tensor([1.0, 2.0, 0.5]))
+    a = np.random.default_rng(3).normal(size=(6, 3))
+    y = bn(gg.tensor(a, dtype=gg.float32, device=device))
+    ref = (a - a.mean(0)) / np.sqrt(a.var(0) + 1e-5) * np.array([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(host(y), ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(host(bn.running_mean), 0.1 * a.mean(0), rtol=1e-5)
+    ln = nn.LayerNorm(3, bias=False).to(device)
+    assert ln.bias is None and [n for n, _ in ln.named_parameters()] == ["weight"]
+    out = ln(gg.tensor(a, dtype=gg.float32, device=device))
+    ref = (a - a.mean(1, keepdims=True)) / np.sqrt(a.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(host(out), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_parameters_to_vector_and_back(device):
+    m = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1)).to(device)
+    params = list(m.parameters())
+    v = nn.utils.parameters_to_vector(m.parameters())
+    want = np.concatenate([host(p).ravel() for p in params])
+    assert v.shape == (13,)
+    np.testing.assert_array_equal(host(v), want)
+    (v * gg.arange(13.0, device=device)).sum().backward()
+    grads = np.concatenate([host(p.grad).ravel() for p in params])
+    np.testing.assert_array_equal(grads, np.arange(13.0))
+    src = gg.arange(13.0, device=device, requires_grad=True) * 2
+    nn.utils.vector_to_parameters(src, m.parameters())
+    np.testing.assert_array_equal(host(m[0].weight), 2 * np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(host(m[1].bias), [24.0])
+    assert all(isinstance(p, nn.Parameter) and p.is_leaf and p.requires_grad
+               for p in m.parameters())
+    assert m[0].weight.grad_fn is None
+    with pytest.raises(TypeError, match="expected gpugrad.Tensor, but got: list"):
+        nn.utils.vector_to_parameters([1.0], m.parameters())
