@@ -825,8 +825,10 @@ class TensorOps:
         """``log`` in place: its result written into ``input``."""
         ...
 
-    def log_softmax(self, dim: builtins.int | None = ...) -> Tensor:
-        """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
+    def log_softmax(self, dim: builtins.int | None = ..., dtype: Any = ...) -> Tensor:
+        """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably; ``dtype`` casts the
+        input first.
+        """
         ...
 
     def logaddexp(self, other: Tensor) -> Tensor:
@@ -1194,8 +1196,8 @@ class TensorOps:
         """``sinh`` in place: its result written into ``input``."""
         ...
 
-    def softmax(self, dim: builtins.int | None = ...) -> Tensor:
-        """``exp(x) / sum(exp(x), dim)``, computed stably."""
+    def softmax(self, dim: builtins.int | None = ..., dtype: Any = ...) -> Tensor:
+        """``exp(x) / sum(exp(x), dim)``, computed stably; ``dtype`` casts the input first."""
         ...
 
     def sort(self, dim: builtins.int = ..., descending: builtins.bool = ..., *, stable: builtins.bool = ..., axis: builtins.int | None = ...) -> SortResult:

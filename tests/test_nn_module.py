@@ -260,9 +260,10 @@ def test_parameter_list_and_dict(device):
 
 def test_reprs():
     assert repr(nn.BatchNorm1d(8)) == (
-        "BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)")
+        "BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+        "track_running_stats=True)")
     assert repr(nn.LayerNorm([4, 5], elementwise_affine=False)) == (
-        "LayerNorm((4, 5), eps=1e-05, elementwise_affine=False)")
+        "LayerNorm((4, 5), eps=1e-05, elementwise_affine=False, bias=False)")
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
     assert repr(nn.Unflatten(1, (2, 5))) == "Unflatten(dim=1, unflattened_size=(2, 5))"
     assert repr(nn.LazyLinear(4)) == "LazyLinear(in_features=0, out_features=4, bias=True)"
@@ -281,7 +282,7 @@ def test_reprs():
         "Sequential(\n"
         "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
         "  (1): Sequential(\n"
-        "    (0): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
+        "    (0): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
         "track_running_stats=True)\n"
         "    (1): ReLU()\n"
         "  )\n"

@@ -59,24 +59,29 @@ def _as_tensor(value: Any, like: Tensor, name: str) -> Tensor:
     return _wrap(_dev.to_device(arr, like.device), None)
 
 
-def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        return False
-    return True
-
-
-def _float_target(input: Tensor, target: Any, fn: str, message: str | None = None) -> Tensor:
+def _float_target(input: Tensor, target: Any, fn: str, message: str) -> Tensor:
+    """``target`` as a floating Tensor of ``input``'s shape (the binary cross-entropies):
+    ValueError ``message`` on another shape, as in PyTorch."""
     target = _as_tensor(target, input, "target")
     if not target.is_floating_point():
         raise TypeError(f"{fn}: target must be a floating point tensor, got {target.dtype}")
     if target.shape != input.shape:
-        if message is None and not _broadcastable(input.shape, target.shape):
-            raise RuntimeError(f"{fn}: input shape {list(input.shape)} and target shape "
-                               f"{list(target.shape)} differ and do not broadcast")
-        raise ValueError(message or f"{fn}: input shape {list(input.shape)} and target shape "
-                                    f"{list(target.shape)} differ")
+        raise ValueError(message)
+    return target
+
+
+def _regression_target(input: Tensor, target: Any) -> Tensor:
+    """``target`` as a Tensor for the elementwise regression losses (MSE, L1, smooth L1, Huber).
+
+    As in PyTorch, a target of another size warns and broadcasts (shapes that do not broadcast
+    raise the arithmetic's RuntimeError), and an integer target is promoted with the input.
+    """
+    target = _as_tensor(target, input, "target")
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the "
+                      f"input size ({input.shape}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
     return target
 
 
@@ -85,7 +90,7 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
     """Mean squared error ``(input - target)**2``, reduced."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    d = input - _float_target(input, target, "mse_loss")
+    d = input - _regression_target(input, target)
     return _reduce(d * d, reduction)
 
 
@@ -94,7 +99,7 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     """Mean absolute error ``|input - target|``, reduced."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    return _reduce((input - _float_target(input, target, "l1_loss")).abs(), reduction)
+    return _reduce((input - _regression_target(input, target)).abs(), reduction)
 
 
 def _piecewise_quadratic(d: Tensor, beta: float) -> Tensor:
@@ -114,7 +119,7 @@ def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     _check_reduction(reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    d = input - _float_target(input, target, "smooth_l1_loss")
+    d = input - _regression_target(input, target)
     loss = d.abs() if beta == 0 else _piecewise_quadratic(d, float(beta))
     return _reduce(loss, reduction)
 
@@ -127,7 +132,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",
     if not delta > 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta, got "
                          f"{delta}")
-    d = input - _float_target(input, target, "huber_loss")
+    d = input - _regression_target(input, target)
     return _reduce(_piecewise_quadratic(d, float(delta)) * float(delta), reduction)
 
 
@@ -197,7 +202,9 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
-    target = _float_target(input, target, "kl_div")
+    target = _as_tensor(target, input, "target")  # broadcasts with input, as in PyTorch
+    if not (input.is_floating_point() and target.is_floating_point()):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:

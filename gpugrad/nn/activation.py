@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import creation as _c
 from .. import kernels as K
 from ..ops.activation import OPS
+from ..ops.unary import inplace as _write_inplace
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module, Parameter, TensorMap
@@ -38,7 +39,10 @@ class ActivationLayer(TensorMap, Module):
 
     def forward(self, input: Tensor) -> Tensor:
         rec = self._record()
-        return OPS[rec.name].apply(input, *[float(getattr(self, p)) for p in rec.params])
+        params = [float(getattr(self, p)) for p in rec.params]
+        if self.takes_inplace and self.inplace:
+            return _write_inplace(input, OPS[rec.name].apply, *params)
+        return OPS[rec.name].apply(input, *params)
 
     def extra_repr(self) -> str:
         parts = [f"{p}={getattr(self, p)}" for p in self.param_names]
@@ -96,7 +100,7 @@ def _layer_class(name: str, records: list[K.Activation]) -> type[ActivationLayer
         args.append(f"{variant}: {' or '.join(f'``{v!r}``' for v in by_value)}; default "
                     f"``{sig.parameters[variant].default!r}``")
     if first.inplace:
-        args.append("inplace: accepted (as PyTorch's); the result is a new tensor. Default: "
+        args.append("inplace: write the result into the input and return it. Default: "
                     "``False``")
     doc = "\n\n".join(textwrap.fill(par, 88) for par in doc.split("\n\n"))
     if args:
@@ -143,7 +147,7 @@ if TYPE_CHECKING:  # written by `python -m gpugrad.nn.stubgen` from the records:
         ``max(0, x)``.
 
         Args:
-            inplace: accepted (as PyTorch's); the result is a new tensor. Default: ``False``
+            inplace: write the result into the input and return it. Default: ``False``
         """
 
         def __init__(self, inplace: bool = False) -> None: ...
@@ -168,7 +172,7 @@ if TYPE_CHECKING:  # written by `python -m gpugrad.nn.stubgen` from the records:
 
         Args:
             negative_slope: default ``0.01``
-            inplace: accepted (as PyTorch's); the result is a new tensor. Default: ``False``
+            inplace: write the result into the input and return it. Default: ``False``
         """
 
         def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None: ...
@@ -190,14 +194,14 @@ def _inplace_repr(inplace: bool) -> str:
 
 
 class SiLU(TensorMap, Module):
-    """``x * sigmoid(x)``. ``inplace`` is accepted; the result is always a new tensor."""
+    """``x * sigmoid(x)``; ``inplace=True`` writes the result into the input."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
@@ -211,7 +215,7 @@ class Mish(TensorMap, Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input)
+        return F.mish(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_repr(self.inplace)
@@ -225,7 +229,7 @@ class ELU(TensorMap, Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -255,7 +259,7 @@ class Hardtanh(TensorMap, Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return (f"min_val={self.min_val}, max_val={self.max_val}"

@@ -17,20 +17,18 @@ import numpy as np
 from .. import _device as _dev
 from .. import autograd as _ag
 from .. import kernels as _K
+from ..ops import activation as _A
 from ..ops import nn as _N
 from ..ops.activation import gelu as gelu
-from ..ops.activation import leaky_relu as leaky_relu
-from ..ops.activation import relu as relu
 from ..ops.activation import sigmoid as sigmoid
 from ..ops.activation import softplus as softplus
 from ..ops.activation import softsign as softsign
 from ..ops.activation import tanh as tanh
 from ..ops.arith import Mul
 from ..ops.compare import clamp, where
-from ..ops.nn import log_softmax as log_softmax
-from ..ops.nn import softmax as softmax
 from ..ops.reduce import amax
 from ..ops.unary import c_type_name, expm1, sqrt, torch_type_name
+from ..ops.unary import inplace as _write_inplace
 from ..tensor import Tensor, _wrap
 from ._functional_loss import (  # noqa: F401  (re-exported)
     _check_reduction,
@@ -87,12 +85,7 @@ def linear_act(input: Tensor, weight: Tensor, bias: Tensor, activation: str,
     return _N.LinearAct.apply(input, weight, bias, act=activation, params=params)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (when training)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
+def _dropout(input: Tensor, p: float) -> Tensor:
     d = input._data
     if p == 1.0:
         return input * 0.0
@@ -100,6 +93,47 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     mask = keep.astype(d.dtype) * (1.0 / (1.0 - p))
     return Mul.apply(input, mask)
 
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (when training).
+
+    ``inplace=True`` writes the result into ``input`` and returns it (PyTorch's in-place
+    semantics: a leaf that requires grad is refused).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if inplace:
+        return _write_inplace(input, _dropout, p)
+    return _dropout(input, p)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``, elementwise; ``inplace=True`` writes it into ``input`` and returns
+    ``input`` (a leaf that requires grad is refused, as in PyTorch)."""
+    return _write_inplace(input, _A.relu) if inplace else _A.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > 0``, else ``negative_slope * x``; ``inplace=True`` writes the result
+    into ``input`` and returns ``input``."""
+    if inplace:
+        return _write_inplace(input, _A.leaky_relu, negative_slope)
+    return _A.leaky_relu(input, negative_slope)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably; ``dtype`` casts the input first."""
+    return _N.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``, computed stably; ``dtype`` casts the input first."""
+    return _N.log_softmax(input, dim, dtype=dtype)
 
 
 __all__ = [
@@ -114,20 +148,38 @@ __all__ = [
 # --- activations (composites) ----------------------------------------------------------------
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """SiLU (swish): ``x * sigmoid(x)``. ``inplace`` is accepted; the result is a new tensor."""
+# ``inplace=True`` on these writes the result into ``input`` and returns ``input``, as
+# PyTorch does (a leaf that requires grad is refused).
+
+
+def _silu(input: Tensor) -> Tensor:
     return input * sigmoid(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish): ``x * sigmoid(x)``."""
+    return _write_inplace(input, _silu) if inplace else _silu(input)
+
+
+def _mish(input: Tensor) -> Tensor:
+    return input * tanh(softplus(input))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """Mish: ``x * tanh(softplus(x))``."""
-    return input * tanh(softplus(input))
+    return _write_inplace(input, _mish) if inplace else _mish(input)
+
+
+def _elu(input: Tensor, alpha: float) -> Tensor:
+    neg = expm1(clamp(input, max=0.0)) * alpha  # no exp overflow for x > 0
+    return where(input > 0, input, neg)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """ELU: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    neg = expm1(clamp(input, max=0.0)) * float(alpha)  # no exp overflow for x > 0
-    return where(input > 0, input, neg)
+    if inplace:
+        return _write_inplace(input, _elu, float(alpha))
+    return _elu(input, float(alpha))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -135,12 +187,14 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``x`` clamped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError(f"min_val cannot be greater than max_val, got {min_val} > {max_val}")
+    if inplace:
+        return _write_inplace(input, clamp, float(min_val), float(max_val))
     return clamp(input, float(min_val), float(max_val))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -158,8 +212,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return where(input > 0, input, input * weight)
 
 
-def softmin(input: Tensor, dim: int | None = None) -> Tensor:
-    """``softmax(-x, dim)``."""
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """``softmax(-x, dim)``; ``dtype`` casts the input first."""
+    if dtype is not None:
+        input = input.to(dtype)
     return softmax(-input, dim)
 
 

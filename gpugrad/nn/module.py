@@ -15,6 +15,7 @@ from .. import autograd as _ag
 from ..dtypes import float16, float32, float64, to_dtype
 from ..ops.convert import parse_to_args
 from ..tensor import Tensor
+from .hooks import ModuleHooks, RemovableHandle, call_with_hooks
 from .parameter import Parameter, UninitializedParameter
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "TensorMap", "UninitializedParameter"]
@@ -64,8 +65,67 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
+    _module_hooks: ModuleHooks | None = None  # made by the first hook registered
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooks = self._module_hooks
+        if hooks is None:
+            return self.forward(*args, **kwargs)
+        return call_with_hooks(self, hooks, args, kwargs)
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def _hooks(self) -> ModuleHooks:
+        hooks = self._module_hooks
+        if hooks is None:
+            hooks = ModuleHooks()
+            object.__setattr__(self, "_module_hooks", hooks)
+        return hooks
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a result other than None
+        replaces the positional arguments (a non-tuple becomes a 1-tuple). With
+        ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may return
+        ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the hooks already there.
+        Returns a handle whose ``remove()`` unregisters it."""
+        h = self._hooks()
+        handle = h.add(h.forward_pre, hook, prepend, h.forward_pre_kwargs)
+        if with_kwargs:
+            h.forward_pre_kwargs.add(handle.id)
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs=True``); a result other than None replaces the
+        output. ``always_call=True`` runs it also when the call raises (with the output so far,
+        None before ``forward`` returned). Returns a handle with ``remove()``."""
+        h = self._hooks()
+        handle = h.add(h.forward, hook, prepend, h.forward_kwargs, h.forward_always)
+        if with_kwargs:
+            h.forward_kwargs.add(handle.id)
+        if always_call:
+            h.forward_always.add(handle.id)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        tensor inputs have been computed: tuples, one entry per tensor argument / output (None
+        where there is none). A tuple returned replaces ``grad_input``. Returns a handle with
+        ``remove()``."""
+        h = self._hooks()
+        return h.add(h.backward, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs have
+        been computed, before those of its inputs; a tuple returned replaces ``grad_output``.
+        Returns a handle with ``remove()``."""
+        h = self._hooks()
+        return h.add(h.backward_pre, hook, prepend)
 
     # --- registration -----------------------------------------------------------------------
 

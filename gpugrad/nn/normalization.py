@@ -50,12 +50,13 @@ class LayerNorm(TensorMap, Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class BatchNorm1d(TensorMap, Module):
     """Batch normalization over (N, C) or (N, C, L) inputs, per channel C.
 
+    ``bias=False`` (keyword only) keeps the scale ``weight`` and drops the shift ``bias``.
     Training normalizes with the batch's mean and biased variance and, when
     ``track_running_stats``, updates ``running_mean`` and ``running_var`` (with the unbiased
     variance): ``r = (1 - momentum) r + momentum s``, or the cumulative average
@@ -65,14 +66,17 @@ class BatchNorm1d(TensorMap, Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         c = self.num_features
         if affine:
             self.weight = Parameter(_c.empty(c, device=device, dtype=dtype))
-            self.bias = Parameter(_c.empty(c, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(_c.empty(c, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -97,8 +101,9 @@ class BatchNorm1d(TensorMap, Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics; weight = 1, bias = 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -127,4 +132,5 @@ class BatchNorm1d(TensorMap, Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")

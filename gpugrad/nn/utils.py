@@ -1,8 +1,10 @@
-"""``gpugrad.nn.utils``: gradient clipping, as in ``torch.nn.utils``."""
+"""``gpugrad.nn.utils``: gradient clipping and parameter/vector conversion, as in
+``torch.nn.utils``."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -46,3 +48,38 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
     for p in _with_grads(parameters):
         _dev.array_module(p._grad).clip(p._grad, -clip_value, clip_value, out=p._grad)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """The parameters flattened and concatenated into one 1-D tensor (differentiable: its
+    gradient flows back to each parameter). They must share a device."""
+    from ..ops.shape import cat
+
+    device = None
+    flat = []
+    for p in parameters:
+        if device is None:
+            device = p.device
+        elif p.device != device:
+            raise TypeError("Found two parameters on different devices, this is currently not "
+                            "supported.")
+        flat.append(p.reshape(-1))
+    return cat(flat)
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters' data, in order (as
+    ``param.data = ...``: no graph is recorded)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected gpugrad.Tensor, but got: {type(vec).__name__}")
+    device = None
+    pointer = 0
+    for p in parameters:
+        if device is None:
+            device = p.device
+        elif p.device != device:
+            raise TypeError("Found two parameters on different devices, this is currently not "
+                            "supported.")
+        n = p.numel()
+        p.data = vec[pointer:pointer + n].detach().reshape(p.shape)
+        pointer += n

@@ -3,6 +3,8 @@ layer and batch normalization."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _device as _dev
@@ -360,12 +362,17 @@ def _dim(dim: int | None, ndim: int, input: Tensor, name: str) -> int | None:
 
 
 @method()
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """``exp(x) / sum(exp(x), dim)``, computed stably."""
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably; ``dtype`` casts the input first."""
+    if dtype is not None:
+        input = input.to(dtype)
     return Softmax.apply(input, dim=_dim(dim, input.ndim, input, "softmax"))
 
 
 @method()
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably."""
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``: the log of ``softmax``, computed stably; ``dtype`` casts the
+    input first."""
+    if dtype is not None:
+        input = input.to(dtype)
     return LogSoftmax.apply(input, dim=_dim(dim, input.ndim, input, "log_softmax"))
