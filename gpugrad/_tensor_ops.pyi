@@ -29,6 +29,10 @@ class TensorOps:
         """``input + other``."""
         ...
 
+    def __and__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
+        ...
+
     def __eq__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
         """``input == other``, elementwise, as a bool tensor (``t == None``, or with a list, a
         string...: False, as Python compares unrelated objects).
@@ -59,8 +63,16 @@ class TensorOps:
         """In place: ``input += alpha * other``."""
         ...
 
+    def __iand__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_and`` in place: its result written into ``input``."""
+        ...
+
     def __ifloordiv__(self, other: TensorOrNumber) -> Tensor:
         """``floor_divide`` in place: its result written into ``input``."""
+        ...
+
+    def __ilshift__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_left_shift`` in place: its result written into ``input``."""
         ...
 
     def __imod__(self, other: TensorOrNumber) -> Tensor:
@@ -71,16 +83,38 @@ class TensorOps:
         """In place: ``input *= other``."""
         ...
 
+    def __invert__(self) -> Tensor:
+        """``~input``: bitwise NOT of a bool or integer tensor."""
+        ...
+
+    def __ior__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_or`` in place: its result written into ``input``."""
+        ...
+
+    def __irshift__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_right_shift`` in place: its result written into ``input``."""
+        ...
+
     def __isub__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input -= alpha * other``."""
         ...
 
     def __itruediv__(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input /= other``."""
+        """``input /= other``."""
+        ...
+
+    def __ixor__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_xor`` in place: its result written into ``input``."""
         ...
 
     def __le__(self, other: TensorOrNumber) -> Tensor:
         """``input <= other``, elementwise, as a bool tensor."""
+        ...
+
+    def __lshift__(self, other: TensorOrNumber) -> Tensor:
+        """``input << other``, elementwise, on bool or integer operands; shifts by a negative
+        amount or by the bit width or more give 0.
+        """
         ...
 
     def __lt__(self, other: TensorOrNumber) -> Tensor:
@@ -100,7 +134,7 @@ class TensorOps:
         ...
 
     def __mul__(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``."""
         ...
 
     def __ne__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
@@ -111,20 +145,32 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def __or__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
+        ...
+
     def __pos__(self) -> Tensor:
         """``+input``: the tensor itself."""
         ...
 
     def __pow__(self, exponent: TensorOrNumber) -> Tensor:
-        """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        """``input ** exponent``."""
         ...
 
     def __radd__(self, other: TensorOrNumber) -> Tensor:
         """``input + other``."""
         ...
 
+    def __rand__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
+        ...
+
     def __rfloordiv__(self, other: TensorOrNumber) -> Tensor:
         """``other // input``."""
+        ...
+
+    def __rlshift__(self, other: TensorOrNumber) -> Tensor:
+        """``other << input``."""
         ...
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
@@ -136,11 +182,25 @@ class TensorOps:
         ...
 
     def __rmul__(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``."""
+        ...
+
+    def __ror__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
         ...
 
     def __rpow__(self, other: TensorOrNumber) -> Tensor:
         """``other ** input``."""
+        ...
+
+    def __rrshift__(self, other: TensorOrNumber) -> Tensor:
+        """``other >> input``."""
+        ...
+
+    def __rshift__(self, other: TensorOrNumber) -> Tensor:
+        """``input >> other`` (arithmetic shift), elementwise, on bool or integer operands;
+        shifts by a negative amount or by the bit width or more give the sign fill (0 or -1).
+        """
         ...
 
     def __rsub__(self, other: TensorOrNumber) -> Tensor:
@@ -149,6 +209,10 @@ class TensorOps:
 
     def __rtruediv__(self, other: TensorOrNumber) -> Tensor:
         """``other / input``."""
+        ...
+
+    def __rxor__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
         ...
 
     def __setitem__(self, key: Any, value: Tensor | Number) -> None:
@@ -163,9 +227,11 @@ class TensorOps:
         ...
 
     def __truediv__(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting; integers divide to the default float
-        dtype.
-        """
+        """``input / other``."""
+        ...
+
+    def __xor__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
         ...
 
     def abs(self) -> Tensor:
@@ -201,7 +267,7 @@ class TensorOps:
         ...
 
     def add(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
-        """``input + alpha * other``, broadcasting."""
+        """``input + alpha * other``, broadcasting; ``input`` may be a number."""
         ...
 
     def add_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
@@ -368,6 +434,58 @@ class TensorOps:
         """
         ...
 
+    def bitwise_and(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
+        ...
+
+    def bitwise_and_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_and`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_left_shift(self, other: TensorOrNumber) -> Tensor:
+        """``input << other``, elementwise, on bool or integer operands; shifts by a negative
+        amount or by the bit width or more give 0.
+        """
+        ...
+
+    def bitwise_left_shift_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_left_shift`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_not(self) -> Tensor:
+        """Elementwise bitwise NOT of a bool or integer tensor (``~``; on bool: logical not)."""
+        ...
+
+    def bitwise_not_(self) -> Tensor:
+        """``bitwise_not`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_or(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
+        ...
+
+    def bitwise_or_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_or`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_right_shift(self, other: TensorOrNumber) -> Tensor:
+        """``input >> other`` (arithmetic shift), elementwise, on bool or integer operands;
+        shifts by a negative amount or by the bit width or more give the sign fill (0 or -1).
+        """
+        ...
+
+    def bitwise_right_shift_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_right_shift`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_xor(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
+        ...
+
+    def bitwise_xor_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_xor`` in place: its result written into ``input``."""
+        ...
+
     def bmm(self, mat2: Tensor) -> Tensor:
         """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors (3-d only, no
         broadcasting).
@@ -500,14 +618,28 @@ class TensorOps:
         """
         ...
 
-    def div(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting; integers divide to the default float
-        dtype.
+    def div(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
+        true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
+        quotient rounded toward zero / down, in the operands' promoted dtype (integers stay
+        integers, and integer division by zero raises); the gradient of a rounded quotient is 0.
         """
         ...
 
-    def div_(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input /= other``."""
+    def div_(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """In place: ``input /= other``, or the quotient rounded by ``rounding_mode`` (``div``)."""
+        ...
+
+    def divide(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
+        true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
+        quotient rounded toward zero / down, in the operands' promoted dtype (integers stay
+        integers, and integer division by zero raises); the gradient of a rounded quotient is 0.
+        """
+        ...
+
+    def divide_(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """In place: ``input /= other``, or the quotient rounded by ``rounding_mode`` (``div``)."""
         ...
 
     def dot(self, tensor: Tensor) -> Tensor:
@@ -841,6 +973,38 @@ class TensorOps:
         """``log(cumsum(exp(input), dim))``, computed stably (floating tensors)."""
         ...
 
+    def logical_and(self, other: Tensor) -> Tensor:
+        """Elementwise ``input and other`` of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_and_(self, other: Tensor) -> Tensor:
+        """``logical_and`` in place: its result written into ``input``."""
+        ...
+
+    def logical_not(self) -> Tensor:
+        """Elementwise ``not input`` (zero is True), as bool."""
+        ...
+
+    def logical_not_(self) -> Tensor:
+        """``logical_not`` in place: its result written into ``input``."""
+        ...
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        """Elementwise ``input or other`` of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_or_(self, other: Tensor) -> Tensor:
+        """``logical_or`` in place: its result written into ``input``."""
+        ...
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        """Elementwise exclusive or of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_xor_(self, other: Tensor) -> Tensor:
+        """``logical_xor`` in place: its result written into ``input``."""
+        ...
+
     def logsumexp(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
@@ -949,10 +1113,18 @@ class TensorOps:
         ...
 
     def mul(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
         ...
 
     def mul_(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input *= other``."""
+        ...
+
+    def multiply(self, other: TensorOrNumber) -> Tensor:
+        """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
+        ...
+
+    def multiply_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input *= other``."""
         ...
 
@@ -1040,7 +1212,9 @@ class TensorOps:
         ...
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
-        """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        """``input ** exponent``, elementwise; the exponent may be a tensor or a number, and the
+        base a number when the exponent is a tensor (``pow(2, t)``).
+        """
         ...
 
     def prod(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -1233,10 +1407,18 @@ class TensorOps:
         ...
 
     def sub(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
-        """``input - alpha * other``, broadcasting."""
+        """``input - alpha * other``, broadcasting; ``input`` may be a number."""
         ...
 
     def sub_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """In place: ``input -= alpha * other``."""
+        ...
+
+    def subtract(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """``input - alpha * other``, broadcasting; ``input`` may be a number."""
+        ...
+
+    def subtract_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input -= alpha * other``."""
         ...
 
@@ -1328,6 +1510,14 @@ class TensorOps:
 
     def triu_(self, diagonal: builtins.int = ...) -> Tensor:
         """``triu`` in place."""
+        ...
+
+    def true_divide(self, other: TensorOrNumber) -> Tensor:
+        """``input / other``: ``div`` with no rounding."""
+        ...
+
+    def true_divide_(self, other: TensorOrNumber) -> Tensor:
+        """``true_divide`` in place: its result written into ``input``."""
         ...
 
     def trunc(self) -> Tensor:

@@ -74,6 +74,13 @@ CASES: list = [
     Case("remainder_mod", lambda a, b: a * 3.0 % -b, lambda a, b: np.remainder(3 * a, -b),
          ((3, 4), (3, 1)), P),
     Case("rmod_number", lambda a: 5.0 % a, lambda a: np.remainder(5.0, a), ((3, 4),), P),
+    # rounded quotients: piecewise constant, zero gradients (the added terms carry one)
+    Case("div_floor", lambda a, b: gg.div(3.0 * a, b, rounding_mode="floor") + a + b,
+         lambda a, b: np.floor_divide(3 * a, b) + a + b, ((3, 4), (4,)), P),
+    Case("div_trunc", lambda a, b: (-3.0 * a).div(b, rounding_mode="trunc") + a,
+         lambda a, b: np.trunc(-3 * a / b) + a, ((3, 4), (3, 1)), P),
+    Case("div_number_first", lambda a: gg.div(2.0, a) + gg.pow(2.0, a) + gg.sub(1.0, a),
+         lambda a: 2.0 / a + 2.0**a + 1.0 - a, ((3, 4),), P),
     Case("lerp", gg.lerp, lambda a, b, w: a + w * (b - a), ((3, 4), (4,), (3, 1)), (-1.5, 1.5)),
     Case("lerp_weight_low", lambda a, b: a.lerp(b, 0.3), lambda a, b: a + 0.3 * (b - a),
          ((3, 4), (3, 4))),

@@ -134,6 +134,9 @@ method("clip_")(inplace_method(clamp))
 def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
     """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
     gradient evenly."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise TypeError(f"maximum(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         input, other = promote(input, other)
     return Maximum.apply(input, other)
@@ -143,6 +146,9 @@ def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
 def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
     """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
     gradient evenly."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise TypeError(f"minimum(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         input, other = promote(input, other)
     return Minimum.apply(input, other)

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from .. import dtypes as _dt
 from .._typing import ShapeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method, tensor_property
-from .convert import clone
+from .convert import Cast, clone
 from .indexing import Index
 from .reduce import norm_dims
 
@@ -502,6 +503,18 @@ def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
     return seq
 
 
+def _same_dtype(seq: list[Tensor]) -> list[Tensor]:
+    """The tensors of ``seq`` in their promoted dtype (``gpugrad.promote_types`` over all, as
+    PyTorch's cat and stack); a cast input gets its gradient back in its own dtype."""
+    first = seq[0]._data.dtype
+    if builtins.all(x._data.dtype is first for x in seq):
+        return seq
+    r = seq[0].dtype
+    for x in seq[1:]:
+        r = _dt.promote_types(r, x.dtype)
+    return [x if x._data.dtype == r.np else Cast.apply(x, dtype=r.np) for x in seq]
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
     seq = _check_seq(tensors, "cat")
@@ -519,7 +532,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 a != b for i, (a, b) in enumerate(zip(x.shape, ref)) if i != d):
             raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}, "
                                f"got {list(ref)} and {list(x.shape)}")
-    return Cat.apply(*seq, dim=d)
+    return Cat.apply(*_same_dtype(seq), dim=d)
 
 
 concat = concatenate = cat
@@ -534,4 +547,4 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ref)} and {list(x.shape)}")
     d = norm_dims(dim, len(ref) + 1)[0]
-    return Stack.apply(*seq, dim=d)
+    return Stack.apply(*_same_dtype(seq), dim=d)

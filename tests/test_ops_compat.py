@@ -1,0 +1,333 @@
+"""PyTorch forms that scripts use: logical and bitwise operators, mixed-dtype cat/stack,
+rounded division, a number as the first operand, and in-place variants. References are NumPy
+or worked by hand; dtypes and error types are PyTorch's."""
+
+import numpy as np
+import pytest
+
+import gpugrad as gg
+
+
+def _t(values, dtype, device):
+    return gg.tensor(values, dtype=dtype, device=device)
+
+
+def _np(t):
+    return t.cpu().numpy()
+
+
+# --- logical and bitwise --------------------------------------------------------------------
+
+
+def test_mask_combinations(device):
+    x = gg.tensor([-1.0, 0.25, 0.5, 2.0], device=device, requires_grad=True)
+    m = (x > 0) & (x < 1)
+    assert m.dtype == gg.bool and not m.requires_grad
+    assert m.tolist() == [False, True, True, False]
+    assert ((x < 0) | (x > 1)).tolist() == [True, False, False, True]
+    assert ((x > 0) ^ (x > 0.3)).tolist() == [False, True, False, False]
+    assert (~m).tolist() == [True, False, False, True]
+    assert x[~m].tolist() == [-1.0, 2.0]
+    mask = x > 1
+    view = mask
+    mask |= x < 0
+    assert mask is view and mask.tolist() == [True, False, False, True]
+    mask &= x < 0
+    assert mask.tolist() == [True, False, False, False]
+    mask ^= gg.tensor([True, True, False, False], device=device)
+    assert mask.tolist() == [False, True, False, False]
+
+
+@pytest.mark.parametrize("op, ref", [("__and__", np.bitwise_and), ("__or__", np.bitwise_or),
+                                     ("__xor__", np.bitwise_xor)])
+def test_bitwise_integers(device, op, ref):
+    a = np.array([5, -3, 12, 0, 7], dtype=np.int64)
+    b = np.array([3, 6, -1, 9, 7], dtype=np.int32)
+    ta, tb = _t(a, gg.int64, device), _t(b, gg.int32, device)
+    r = getattr(ta, op)(tb)
+    assert r.dtype == gg.int64 and _np(r).tolist() == ref(a, b.astype(np.int64)).tolist()
+    r = getattr(tb, op)(6)  # a Python int keeps int32
+    assert r.dtype == gg.int32 and _np(r).tolist() == ref(b, 6).tolist()
+    r = getattr(tb, "__r" + op[2:])(6)
+    assert r.dtype == gg.int32 and _np(r).tolist() == ref(6, b).tolist()
+    assert (ta & 1).tolist() == [1, 1, 0, 0, 1]  # odd entries
+
+
+def test_bitwise_dtypes_and_numbers(device):
+    b = _t([True, False, True], gg.bool, device)
+    i32 = _t([1, 2, 3], gg.int32, device)
+    assert (b & b).dtype == gg.bool and (b & True).dtype == gg.bool
+    r = b & 1
+    assert r.dtype == gg.int64 and r.tolist() == [1, 0, 1]
+    r = 1 | b
+    assert r.dtype == gg.int64 and r.tolist() == [1, 1, 1]
+    r = i32 & True
+    assert r.dtype == gg.int32 and r.tolist() == [1, 0, 1]
+    r = gg.tensor(3, device=device) & i32  # a 0-d int64 tensor does not widen int32
+    assert r.dtype == gg.int32 and r.tolist() == [1, 2, 3]
+    r = b ^ _t([0, 2, 2], gg.int64, device)
+    assert r.dtype == gg.int64 and r.tolist() == [1, 2, 3]
+    assert gg.bitwise_and(3, _t([1, 2, 3], gg.int64, device)).tolist() == [1, 2, 3]
+    assert gg.bitwise_xor(b, b).tolist() == [False, False, False]
+    assert gg.bitwise_or(i32, 4).tolist() == [5, 6, 7]
+
+
+def test_invert_and_bitwise_not(device):
+    assert (~_t([True, False], gg.bool, device)).tolist() == [False, True]
+    i = _t([0, 5, -6], gg.int64, device)
+    assert (~i).tolist() == [-1, -6, 5] and gg.bitwise_not(i).tolist() == [-1, -6, 5]
+    assert i.bitwise_not().dtype == gg.int64
+    f = gg.tensor([1.0], device=device)
+    with pytest.raises(TypeError, match="only implemented on integer and Boolean"):
+        _ = ~f
+    with pytest.raises(NotImplementedError, match="bitwise_not_cpu.*Float"):
+        gg.bitwise_not(f)
+
+
+@pytest.mark.parametrize("expr", [lambda f, i: f & f, lambda f, i: f | 1, lambda f, i: i ^ 1.5,
+                                  lambda f, i: gg.bitwise_and(f, i), lambda f, i: f << 1,
+                                  lambda f, i: i >> 0.5])
+def test_bitwise_floats_raise(device, expr):
+    f = gg.tensor([1.0, 2.0], device=device)
+    i = _t([1, 2], gg.int64, device)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        expr(f, i)
+
+
+def test_bitwise_bad_operand_types(device):
+    i = _t([1, 2], gg.int64, device)
+    with pytest.raises(TypeError):
+        i & [1, 2]
+    with pytest.raises(TypeError):
+        gg.bitwise_or("a", i)
+
+
+def test_shifts(device):
+    i = _t([1, 2, 3, -8], gg.int64, device)
+    assert (i << 1).tolist() == [2, 4, 6, -16]
+    assert (i >> 1).tolist() == [0, 1, 1, -4]
+    assert (1 << _t([0, 1, 5], gg.int64, device)).tolist() == [1, 2, 32]
+    assert (64 >> _t([0, 1, 5], gg.int64, device)).tolist() == [64, 32, 2]
+    i32 = _t([1, 2, 3], gg.int32, device)
+    r = i32 << 2
+    assert r.dtype == gg.int32 and r.tolist() == [4, 8, 12]
+    r = _t([1, 2, 3], gg.int64, device) << i32
+    assert r.dtype == gg.int64 and r.tolist() == [2, 8, 24]
+    b = _t([True, False], gg.bool, device)
+    assert (b << 1).dtype == gg.int64 and (b << 1).tolist() == [2, 0]
+    assert gg.bitwise_left_shift(i32, 1).tolist() == [2, 4, 6]
+    assert gg.bitwise_right_shift(i32, 1).tolist() == [0, 1, 1]
+    # out-of-range shifts, as PyTorch: 0 to the left, the sign fill to the right
+    assert (_t([1], gg.int64, device) << 64).tolist() == [0]
+    assert (_t([1], gg.int64, device) << -1).tolist() == [0]
+    assert (_t([-1, 5], gg.int32, device) >> 40).tolist() == [-1, 0]
+    j = _t([3, 5], gg.int32, device)
+    view = j
+    j <<= 2
+    assert j is view and j.dtype == gg.int32 and j.tolist() == [12, 20]
+    j >>= 1
+    assert j.tolist() == [6, 10]
+
+
+def test_logical_functions(device):
+    f = gg.tensor([1.5, 0.0, -2.0], device=device)
+    i = _t([1, 0, 0], gg.int64, device)
+    b = _t([True, False, True], gg.bool, device)
+    for fn, ref in [(gg.logical_and, np.logical_and), (gg.logical_or, np.logical_or),
+                    (gg.logical_xor, np.logical_xor)]:
+        r = fn(f, i)
+        assert r.dtype == gg.bool
+        assert _np(r).tolist() == ref(_np(f), _np(i)).tolist()
+        assert getattr(f, fn.__name__)(b).tolist() == ref(_np(f), _np(b)).tolist()
+    assert gg.logical_not(f).tolist() == [False, True, False]
+    assert i.logical_not().tolist() == [False, True, True]
+    with pytest.raises(TypeError, match="argument 'other' .* must be Tensor, not int"):
+        gg.logical_and(f, 1)
+    with pytest.raises(TypeError, match="argument 'input' .* must be Tensor"):
+        gg.logical_not([1, 0])
+
+
+def test_logical_and_bitwise_in_place(device):
+    f = gg.tensor([1.5, 0.0, -2.0], device=device)
+    out = f.logical_and_(_t([1, 1, 0], gg.int64, device))
+    assert out is f and f.dtype == gg.float32 and f.tolist() == [1.0, 0.0, 0.0]
+    i = _t([0, 3, -1], gg.int64, device)
+    v = i._version.v
+    i.logical_not_()
+    assert i.tolist() == [1, 0, 0] and i._version.v > v
+    j = _t([6, 5], gg.int32, device)
+    j.bitwise_and_(_t([3, 3], gg.int64, device))
+    assert j.dtype == gg.int32 and j.tolist() == [2, 1]
+    j.bitwise_xor_(1)
+    assert j.tolist() == [3, 0]
+    b = _t([True, False], gg.bool, device)
+    with pytest.raises(RuntimeError, match="result type Long can't be cast to the desired "
+                                           "output type Bool"):
+        b.bitwise_and_(_t([1, 1], gg.int64, device))
+    assert b.tolist() == [True, False]
+    b.bitwise_or_(True)
+    assert b.tolist() == [True, True]
+
+
+def test_mask_messages_name_existing_functions():
+    b = gg.tensor([True, False])
+    for fn in (lambda: -b, lambda: 1 - b):
+        with pytest.raises(RuntimeError, match="logical_not"):
+            fn()
+    assert (~b).tolist() == gg.logical_not(b).tolist() == [False, True]
+    with pytest.raises(RuntimeError, match="logical_xor"):
+        b - b
+    assert (b ^ b).tolist() == gg.logical_xor(b, b).tolist() == [False, False]
+
+
+# --- cat and stack of mixed dtypes ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cat", "concat", "concatenate", "stack", "hstack", "vstack",
+                                  "dstack", "column_stack"])
+def test_join_promotes(device, name):
+    fn = getattr(gg, name)
+    f32 = gg.tensor([1.0, 2.0], device=device)
+    f16 = gg.tensor([1.0, 2.0], dtype=gg.float16, device=device)
+    f64 = gg.tensor([1.0, 2.0], dtype=gg.float64, device=device)
+    i64 = _t([3, 4], gg.int64, device)
+    i32 = _t([5, 6], gg.int32, device)
+    b = _t([True, False], gg.bool, device)
+    for pair, want in [((f32, i64), gg.float32), ((f16, i64), gg.float16),
+                       ((b, i64), gg.int64), ((b, i32), gg.int32), ((i32, i64), gg.int64),
+                       ((f16, f64), gg.float64), ((f32, f16), gg.float32),
+                       ((b, f32), gg.float32)]:
+        r = fn(list(pair))
+        assert r.dtype == want, (pair[0].dtype, pair[1].dtype)
+        ref = getattr(np, name if name not in ("cat", "concat") else "concatenate")(
+            [_np(p).astype(np.float64) for p in pair])
+        np.testing.assert_array_equal(_np(r).astype(np.float64), ref)
+
+
+def test_cat_gradients_in_own_dtypes(device):
+    x = gg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = gg.tensor([3.0, 4.0], dtype=gg.float64, device=device, requires_grad=True)
+    z = gg.cat([x, y, _t([5, 6], gg.int64, device)])
+    assert z.dtype == gg.float64
+    (z * gg.arange(6.0, dtype=gg.float64, device=device)).sum().backward()
+    assert x.grad.dtype == gg.float32 and x.grad.tolist() == [0.0, 1.0]
+    assert y.grad.dtype == gg.float64 and y.grad.tolist() == [2.0, 3.0]
+    h = gg.tensor([1.0, 2.0], dtype=gg.float16, device=device, requires_grad=True)
+    s = gg.stack([h, _t([1, 2], gg.int64, device)])
+    assert s.dtype == gg.float16
+    (s * 3).sum().backward()
+    assert h.grad.dtype == gg.float16 and h.grad.tolist() == [3.0, 3.0]
+
+
+# --- div with rounding modes ----------------------------------------------------------------
+
+
+def test_div_rounding_integers(device):
+    a, b = np.array([7, -7, 6, -9]), np.array([2, 2, -4, -3])
+    ta, tb = _t(a, gg.int64, device), _t(b, gg.int64, device)
+    r = gg.div(ta, tb, rounding_mode="trunc")
+    assert r.dtype == gg.int64 and r.tolist() == [3, -3, -1, 3]
+    r = gg.div(ta, tb, rounding_mode="floor")
+    assert r.dtype == gg.int64 and r.tolist() == (a // b).tolist() == [3, -4, -2, 3]
+    assert ta.divide(tb, rounding_mode="trunc").tolist() == [3, -3, -1, 3]
+    r = gg.div(ta, tb)
+    assert r.dtype == gg.float32 and r.tolist() == [3.5, -3.5, -1.5, 3.0]
+    assert gg.true_divide(ta, tb).tolist() == [3.5, -3.5, -1.5, 3.0]
+    assert gg.floor_divide(ta, tb).tolist() == [3, -4, -2, 3]
+    r = gg.div(7, tb, rounding_mode="floor")
+    assert r.dtype == gg.int64 and r.tolist() == [3, 3, -2, -3]
+    i32 = _t([7, -7], gg.int32, device)
+    assert gg.div(i32, 2, rounding_mode="trunc").dtype == gg.int32
+    r = gg.div(i32, 2.5, rounding_mode="floor")
+    assert r.dtype == gg.float32 and r.tolist() == [2.0, -3.0]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        gg.div(ta, 0, rounding_mode="floor")
+
+
+def test_div_rounding_floats(device):
+    a = np.array([7.0, -7.0, 6.5, -0.5], dtype=np.float32)
+    t = gg.tensor(a, device=device)
+    assert gg.div(t, 2, rounding_mode="floor").tolist() == np.floor(a / 2).tolist()
+    assert t.div(-2.0, rounding_mode="trunc").tolist() == np.trunc(a / -2).tolist()
+    assert gg.div(t, 2, rounding_mode=None).tolist() == (a / 2).tolist()
+    r = gg.div(t, 0, rounding_mode="trunc")
+    assert r.tolist() == [np.inf, -np.inf, np.inf, -np.inf]
+    with pytest.raises(RuntimeError, match="rounding_mode to be one of None, 'trunc', or "
+                                           "'floor' but found 'round'"):
+        gg.div(t, 2, rounding_mode="round")
+    b = _t([True, False], gg.bool, device)
+    with pytest.raises(NotImplementedError, match="div_floor_cpu.*Bool"):
+        gg.div(b, b, rounding_mode="floor")
+
+
+def test_div_rounding_gradient_is_zero(device):
+    x = gg.tensor([3.0, -5.0], device=device, requires_grad=True)
+    y = gg.tensor([2.0, 2.0], device=device, requires_grad=True)
+    for mode in ("trunc", "floor"):
+        z = gg.div(x, y, rounding_mode=mode)
+        assert z.requires_grad
+        z.sum().backward()
+        assert x.grad.tolist() == [0.0, 0.0] and y.grad.tolist() == [0.0, 0.0]
+        x.grad = y.grad = None
+
+
+def test_div_in_place_rounding(device):
+    i = _t([7, -7], gg.int64, device)
+    v = i._version.v
+    out = i.div_(2, rounding_mode="floor")
+    assert out is i and i.dtype == gg.int64 and i.tolist() == [3, -4] and i._version.v > v
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        i.div_(2)
+    assert i.tolist() == [3, -4]
+    f = gg.tensor([7.0, -7.0], device=device)
+    f.divide_(2.0, rounding_mode="trunc")
+    assert f.tolist() == [3.0, -3.0]
+    f.true_divide_(2.0)
+    assert f.tolist() == [1.5, -1.5]
+
+
+# --- a Python number first ------------------------------------------------------------------
+
+
+def test_number_first_operand(device):
+    a = np.array([3.0, -2.0, 0.5], dtype=np.float32)
+    f = gg.tensor(a, device=device)
+    i = _t([3, -2, 4], gg.int64, device)
+    assert gg.pow(2, f).tolist() == (np.float32(2) ** a).tolist()
+    r = gg.pow(2, i)
+    assert r.dtype == gg.int64 and r.tolist() == [8, 0, 16]
+    r = gg.pow(2.5, i)
+    assert r.dtype == gg.float32 and np.allclose(_np(r), 2.5 ** np.array([3.0, -2.0, 4.0]))
+    assert gg.add(1, f).tolist() == (1 + a).tolist()
+    r = gg.add(1.5, i)
+    assert r.dtype == gg.float32 and r.tolist() == [4.5, -0.5, 5.5]
+    assert gg.add(1, f, alpha=2).tolist() == (1 + 2 * a).tolist()
+    assert gg.mul(2, f).tolist() == gg.multiply(2, f).tolist() == (2 * a).tolist()
+    assert gg.sub(1, f).tolist() == gg.subtract(1, f).tolist() == (1 - a).tolist()
+    assert gg.sub(1, f, alpha=2).tolist() == (1 - 2 * a).tolist()
+    assert np.allclose(_np(gg.div(1, f)), 1 / a)
+    r = gg.div(1, i)
+    assert r.dtype == gg.float32 and np.allclose(_np(r), [1 / 3, -0.5, 0.25])
+    assert np.allclose(_np(gg.true_divide(1, f)), 1 / a)
+    r = gg.add(1, 2)
+    assert r.dtype == gg.int64 and r.item() == 3 and r.ndim == 0
+    assert gg.mul(2.0, 3).dtype == gg.float32 and gg.mul(2.0, 3).item() == 6.0
+
+
+def test_number_first_gradients(device):
+    x = gg.tensor([3.0, -5.0], dtype=gg.float64, device=device, requires_grad=True)
+    (gg.pow(2, x) + gg.sub(1, x) + gg.div(1, x) + gg.mul(3, x) + gg.add(2, x)).sum().backward()
+    xv = np.array([3.0, -5.0])
+    np.testing.assert_allclose(_np(x.grad), 2**xv * np.log(2) - 1 - 1 / xv**2 + 3 + 1)
+
+
+def test_number_first_refused(device):
+    f = gg.tensor([1.0, 2.0], device=device)
+    b = _t([True, False], gg.bool, device)
+    for fn in (gg.maximum, gg.minimum, gg.atan2, gg.hypot):
+        with pytest.raises(TypeError, match="argument 'input' .* must be Tensor, not int"):
+            fn(1, f)
+    with pytest.raises(TypeError):
+        gg.pow(2, 3)
+    with pytest.raises(RuntimeError, match="bool tensor is not supported"):
+        gg.sub(1, b)
