@@ -274,6 +274,26 @@ class TensorOps:
         """In place: ``input += alpha * other``."""
         ...
 
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``input + value * tensor1 / tensor2``, broadcasting; two integer tensors raise, as in
+        PyTorch.
+        """
+        ...
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``addcdiv`` in place: its result written into ``input``."""
+        ...
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``input + value * tensor1 * tensor2``, broadcasting (an integer result takes ``value``
+        as an integer, as PyTorch).
+        """
+        ...
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``addcmul`` in place: its result written into ``input``."""
+        ...
+
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
         """``beta * input + alpha * (mat1 @ mat2)`` for matrices; ``input`` broadcasts (ignored
         when ``beta`` is 0).
@@ -521,6 +541,22 @@ class TensorOps:
         """
         ...
 
+    def clamp_max(self, max: TensorOrNumber) -> Tensor:
+        """``clamp(input, max=max)``: values above ``max`` lowered to it."""
+        ...
+
+    def clamp_max_(self, max: TensorOrNumber) -> Tensor:
+        """``clamp_max`` in place: its result written into ``input``."""
+        ...
+
+    def clamp_min(self, min: TensorOrNumber) -> Tensor:
+        """``clamp(input, min=min)``: values below ``min`` raised to it."""
+        ...
+
+    def clamp_min_(self, min: TensorOrNumber) -> Tensor:
+        """``clamp_min`` in place: its result written into ``input``."""
+        ...
+
     def clip(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
         """Limit values to ``[min, max]`` (numbers or tensors, broadcasting; where ``min > max`` the
         result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
@@ -592,6 +628,10 @@ class TensorOps:
 
     def cumsum(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
         """Running sum along ``dim``; integer and bool tensors give int64."""
+        ...
+
+    def cumsum_(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """``cumsum`` in place: its result written into ``input``."""
         ...
 
     def diag(self, diagonal: builtins.int = ...) -> Tensor:
@@ -1158,8 +1198,16 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def neg_(self) -> Tensor:
+        """``neg`` in place: its result written into ``input``."""
+        ...
+
     def negative(self) -> Tensor:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
+        ...
+
+    def negative_(self) -> Tensor:
+        """``neg`` in place: its result written into ``input``."""
         ...
 
     def new_empty(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
@@ -1217,6 +1265,10 @@ class TensorOps:
         """
         ...
 
+    def pow_(self, exponent: TensorOrNumber) -> Tensor:
+        """``pow`` in place: its result written into ``input``."""
+        ...
+
     def prod(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Product over one dimension ``dim`` (all elements by default); integer and bool tensors
         give int64. The gradient is exact where elements are zero.
@@ -1245,6 +1297,10 @@ class TensorOps:
 
     def relu(self) -> Tensor:
         """``max(x, 0)``, elementwise."""
+        ...
+
+    def relu_(self) -> Tensor:
+        """``relu`` in place: its result written into ``input``."""
         ...
 
     def remainder(self, other: TensorOrNumber) -> Tensor:
@@ -1344,6 +1400,10 @@ class TensorOps:
         """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
         ...
 
+    def sigmoid_(self) -> Tensor:
+        """``sigmoid`` in place: its result written into ``input``."""
+        ...
+
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of each element (0 for NaN); the dtype is kept; gradient zero."""
         ...
@@ -1402,6 +1462,10 @@ class TensorOps:
         """Dimensions of size 1 removed (all of them, or those in ``dim``)."""
         ...
 
+    def squeeze_(self, dim: builtins.int | Sequence[builtins.int] | None = ...) -> Tensor:
+        """``squeeze`` in place: ``input`` loses its dimensions of size 1 (or those in ``dim``)."""
+        ...
+
     def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Standard deviation over ``dim`` (the square root of ``var``, same arguments)."""
         ...
@@ -1432,12 +1496,24 @@ class TensorOps:
         """``transpose(input, axis0, axis1)`` (NumPy's name)."""
         ...
 
+    def swapaxes_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place."""
+        ...
+
     def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """``transpose(input, dim0, dim1)``."""
         ...
 
+    def swapdims_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place."""
+        ...
+
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions."""
+        ...
+
+    def t_(self) -> Tensor:
+        """``t`` in place: ``input`` (at most 2-d) transposed."""
         ...
 
     def take(self, index: Tensor) -> Tensor:
@@ -1465,6 +1541,10 @@ class TensorOps:
         """Hyperbolic tangent, elementwise."""
         ...
 
+    def tanh_(self) -> Tensor:
+        """``tanh`` in place: its result written into ``input``."""
+        ...
+
     def tensor_split(self, indices_or_sections: builtins.int | Sequence[builtins.int] | Tensor, dim: builtins.int = ...) -> tuple[Tensor, ...]:
         """Views along ``dim``: ``sections`` nearly equal parts (the first ``size % sections``
         one longer), or the parts between the listed ``indices`` (as Python slices cut).
@@ -1490,6 +1570,10 @@ class TensorOps:
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
+        ...
+
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place: dimensions ``dim0`` and ``dim1`` of ``input`` swapped."""
         ...
 
     def tril(self, diagonal: builtins.int = ...) -> Tensor:
@@ -1558,6 +1642,10 @@ class TensorOps:
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A dimension of size 1 inserted at ``dim``."""
+        ...
+
+    def unsqueeze_(self, dim: builtins.int) -> Tensor:
+        """``unsqueeze`` in place: ``input`` gets a dimension of size 1 at ``dim``."""
         ...
 
     def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:

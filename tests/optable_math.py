@@ -74,6 +74,12 @@ CASES: list = [
     Case("remainder_mod", lambda a, b: a * 3.0 % -b, lambda a, b: np.remainder(3 * a, -b),
          ((3, 4), (3, 1)), P),
     Case("rmod_number", lambda a: 5.0 % a, lambda a: np.remainder(5.0, a), ((3, 4),), P),
+    Case("addcmul", lambda a, b, c: gg.addcmul(a, b, c, value=0.5),
+         lambda a, b, c: a + 0.5 * b * c, ((3, 4), (4,), (3, 1))),
+    Case("addcdiv", lambda a, b, c: a.addcdiv(b, c, value=-2.0),
+         lambda a, b, c: a - 2.0 * b / c, ((3, 4), (3, 4), (4,)), P),
+    Case("clamp_min_max", lambda a: gg.clamp_min(a, -0.5) + a.clamp_max(0.7),
+         lambda a: np.maximum(a, -0.5) + np.minimum(a, 0.7), ((3, 4),)),
     # rounded quotients: piecewise constant, zero gradients (the added terms carry one)
     Case("div_floor", lambda a, b: gg.div(3.0 * a, b, rounding_mode="floor") + a + b,
          lambda a, b: np.floor_divide(3 * a, b) + a + b, ((3, 4), (4,)), P),

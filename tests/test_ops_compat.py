@@ -331,3 +331,122 @@ def test_number_first_refused(device):
         gg.pow(2, 3)
     with pytest.raises(RuntimeError, match="bool tensor is not supported"):
         gg.sub(1, b)
+
+
+# --- in-place and method variants -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, ref", [
+    ("relu_", lambda a: np.maximum(a, 0)), ("sigmoid_", lambda a: 1 / (1 + np.exp(-a))),
+    ("tanh_", np.tanh), ("neg_", np.negative), ("negative_", np.negative)])
+def test_activation_in_place(device, name, ref):
+    a = np.array([-1.5, 0.0, 0.5, 2.0])
+    x = gg.tensor(a, dtype=gg.float64, device=device)
+    v = x._version.v
+    assert getattr(x, name)() is x and x._version.v == v + 1
+    np.testing.assert_allclose(_np(x), ref(a), rtol=1e-12)
+    if hasattr(gg, name):
+        y = gg.tensor(a, dtype=gg.float64, device=device)
+        assert getattr(gg, name)(y) is y
+        np.testing.assert_allclose(_np(y), ref(a), rtol=1e-12)
+
+
+def test_in_place_on_graph(device):
+    w = gg.tensor([-1.0, 0.5, 2.0], dtype=gg.float64, device=device, requires_grad=True)
+    h = w * 3.0
+    h.relu_()
+    h.pow_(2)
+    h.sum().backward()
+    # d/dw (relu(3w))^2 = 2 * relu(3w) * 3 * [w > 0]
+    np.testing.assert_allclose(_np(w.grad), [0.0, 9.0, 36.0])
+    leaf = gg.tensor([1.0], device=device, requires_grad=True)
+    for op in (lambda t: t.relu_(), lambda t: t.unsqueeze_(0), lambda t: t.t_()):
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            op(leaf)
+    assert leaf.shape == (1,)
+
+
+def test_pow_neg_clamp_in_place_dtypes(device):
+    i = _t([1, 2, 3], gg.int64, device)
+    assert i.pow_(2).tolist() == [1, 4, 9]
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        i.pow_(0.5)
+    assert i.tolist() == [1, 4, 9]
+    with pytest.raises(RuntimeError, match="Negation.*bool tensor"):
+        _t([True], gg.bool, device).neg_()
+    x = gg.tensor([1.0, -2.0, 3.0], device=device)
+    assert x.clamp_min(0).tolist() == gg.clamp_min(x, 0).tolist() == [1.0, 0.0, 3.0]
+    assert x.clamp_max(0).tolist() == [0.0, -2.0, 0.0]
+    assert gg.clamp_max(x, gg.tensor([0.0, 0.0, 5.0], device=device)).tolist() == [0.0, -2.0,
+                                                                                     3.0]
+    y = x.clone()
+    assert y.clamp_min_(-1).tolist() == [1.0, -1.0, 3.0] and y.clamp_max_(2).tolist() == [
+        1.0, -1.0, 2.0]
+
+
+def test_cumsum_in_place(device):
+    x = gg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert x.cumsum_(0) is x and x.tolist() == [[1.0, 2.0], [4.0, 6.0]]
+    x.cumsum_(dim=1)
+    assert x.tolist() == [[1.0, 3.0], [4.0, 10.0]]
+    i = _t([1, 2, 3], gg.int32, device)
+    i.cumsum_(0)
+    assert i.dtype == gg.int32 and i.tolist() == [1, 3, 6]
+
+
+def test_shape_in_place(device):
+    x = gg.zeros(2, 1, 3, device=device)
+    v = x._version.v
+    assert x.squeeze_(1) is x and x.shape == (2, 3) and x._version.v == v + 1
+    x.unsqueeze_(0)
+    assert x.shape == (1, 2, 3)
+    x.squeeze_()
+    x.t_()
+    assert x.shape == (3, 2)
+    x.transpose_(0, 1)
+    assert x.shape == (2, 3)
+    z = gg.zeros(2, 1, 1, device=device)
+    assert z.squeeze_((1, 2)).shape == (2,)
+    # a view of the old shape still shares the storage
+    a = gg.tensor([1.0, 2.0], device=device)
+    b = a.view(1, 2)
+    a.unsqueeze_(1)
+    a[1, 0] = 7.0
+    assert a.shape == (2, 1) and b.tolist() == [[1.0, 7.0]]
+    with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 dimensions"):
+        gg.zeros(1, 2, 3, device=device).t_()
+
+
+def test_shape_in_place_gradients(device):
+    w = gg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=gg.float64, device=device,
+                  requires_grad=True)
+    h = w * 2.0
+    h.unsqueeze_(0)
+    h.transpose_(0, 2)
+    assert h.shape == (3, 2, 1)
+    h.squeeze_()
+    h.t_()
+    assert h.shape == (2, 3)
+    (h * gg.arange(6.0, dtype=gg.float64, device=device).reshape(2, 3)).sum().backward()
+    np.testing.assert_allclose(_np(w.grad), 2.0 * np.arange(6.0).reshape(2, 3))
+
+
+def test_addcmul_addcdiv(device):
+    a = np.array([1.0, -2.0, 3.0], dtype=np.float32)
+    t1 = np.array([2.0, 4.0, 8.0], dtype=np.float32)
+    x, y = gg.tensor(a, device=device), gg.tensor(t1, device=device)
+    np.testing.assert_allclose(_np(gg.addcmul(x, x, y, value=2)), a + 2 * a * t1)
+    np.testing.assert_allclose(_np(x.addcdiv(x, y, value=2)), a + 2 * a / t1)
+    np.testing.assert_allclose(_np(gg.addcdiv(x, x, y)), a + a / t1)
+    i = _t([1, 2], gg.int64, device)
+    r = gg.addcmul(i, i, i, value=2)
+    assert r.dtype == gg.int64 and r.tolist() == [3, 10]
+    r = gg.addcmul(gg.tensor([1.0, 2.0], device=device), i, i, value=2.5)
+    assert r.dtype == gg.float32 and r.tolist() == [3.5, 12.0]
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+        gg.addcdiv(i, i, i)
+    z = x.clone()
+    assert z.addcmul_(y, y, value=0.5) is z
+    np.testing.assert_allclose(_np(z), a + 0.5 * t1 * t1)
+    z.addcdiv_(y, y)
+    np.testing.assert_allclose(_np(z), a + 0.5 * t1 * t1 + 1)

@@ -26,7 +26,7 @@ from .unary import c_type_name, inplace, inplace_method, torch_type_name
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
            "neg", "negative", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmod",
-           "remainder", "floor_divide", "lerp"]
+           "remainder", "floor_divide", "lerp", "addcmul", "addcdiv"]
 
 
 class Add(Op):
@@ -762,3 +762,39 @@ method("fmod_")(inplace_method(fmod))
 method("remainder_", "__imod__")(inplace_method(remainder))
 method("floor_divide_", "__ifloordiv__")(inplace_method(floor_divide))
 method("lerp_")(inplace_method(lerp))
+method("neg_", "negative_")(inplace_method(neg))
+method("pow_")(inplace_method(pow))
+
+
+@method()
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, broadcasting (an integer result takes ``value``
+    as an integer, as PyTorch)."""
+    for pos, name, x in ((1, "input", input), (2, "tensor1", tensor1), (3, "tensor2", tensor2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"addcmul(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(x).__name__}")
+    p = _mul(tensor1, tensor2)
+    if value != 1:
+        p = _mul(p, int(value) if result_dtype(input, p).kind in "biu" else value)
+    return _add(input, p)
+
+
+@method()
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    """``input + value * tensor1 / tensor2``, broadcasting; two integer tensors raise, as in
+    PyTorch."""
+    for pos, name, x in ((1, "input", input), (2, "tensor1", tensor1), (3, "tensor2", tensor2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"addcdiv(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(x).__name__}")
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported; use "
+                           "(input + value * trunc(tensor1 / tensor2)).to(input.dtype) for the "
+                           "historic behaviour, or floating tensors")
+    q = _truediv(tensor1, tensor2)
+    return _add(input, q if value == 1 else _mul(q, value))
+
+
+method("addcmul_")(inplace_method(addcmul))
+method("addcdiv_")(inplace_method(addcdiv))

@@ -18,9 +18,9 @@ from .arith import as_dtype, result_dtype
 from .convert import Cast, is_array, promote
 from .unary import inplace_method
 
-__all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
-           "isclose", "allclose", "equal", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
-           "isreal"]
+__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "eq", "ne",
+           "lt", "le", "gt", "ge", "isclose", "allclose", "equal", "isnan", "isinf", "isfinite",
+           "isposinf", "isneginf", "isreal"]
 
 
 class Clamp(Op):
@@ -128,6 +128,22 @@ def clamp(input: Tensor, min: TensorOrNumber | None = None,  # noqa: A002
 
 clip = clamp
 method("clip_")(inplace_method(clamp))
+
+
+@method()
+def clamp_min(input: Tensor, min: TensorOrNumber) -> Tensor:  # noqa: A002
+    """``clamp(input, min=min)``: values below ``min`` raised to it."""
+    return clamp(input, min=min)
+
+
+@method()
+def clamp_max(input: Tensor, max: TensorOrNumber) -> Tensor:  # noqa: A002
+    """``clamp(input, max=max)``: values above ``max`` lowered to it."""
+    return clamp(input, max=max)
+
+
+method("clamp_min_")(inplace_method(clamp_min))
+method("clamp_max_")(inplace_method(clamp_max))
 
 
 @method()

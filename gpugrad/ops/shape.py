@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from .. import autograd as _ag
 from .. import dtypes as _dt
 from .._typing import ShapeLike
 from ..autograd import Op
@@ -548,3 +549,52 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"{list(ref)} and {list(x.shape)}")
     d = norm_dims(dim, len(ref) + 1)[0]
     return Stack.apply(*_same_dtype(seq), dim=d)
+
+
+def _restride_(input: Tensor, fn: Any, *args: Any) -> Tensor:
+    """``input.op_(*args)`` for a shape op ``fn``: ``input`` becomes ``fn(input, *args)`` (a view
+    of its storage; a recorded node when it requires grad, refused on a leaf that does), and
+    its version counter is bumped, as PyTorch's metadata-changing in-place ops do."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn.__name__}_(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if _ag.is_grad_enabled() and input._requires_grad:
+        input._check_inplace_leaf()
+        out = fn(input, *args)
+        if out is not input:
+            input._data, input._grad_fn, input._version = out._data, out._grad_fn, out._version
+    else:
+        with _ag.no_grad():
+            input._data = fn(input, *args)._data
+    input._version.v += 1
+    return input
+
+
+@method()
+def unsqueeze_(input: Tensor, dim: int) -> Tensor:
+    """``unsqueeze`` in place: ``input`` gets a dimension of size 1 at ``dim``."""
+    return _restride_(input, unsqueeze, dim)
+
+
+@method()
+def squeeze_(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """``squeeze`` in place: ``input`` loses its dimensions of size 1 (or those in ``dim``)."""
+    return _restride_(input, squeeze, dim)
+
+
+@method()
+def t_(input: Tensor) -> Tensor:
+    """``t`` in place: ``input`` (at most 2-d) transposed."""
+    return _restride_(input, t)
+
+
+@method()
+def transpose_(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose`` in place: dimensions ``dim0`` and ``dim1`` of ``input`` swapped."""
+    return _restride_(input, transpose, dim0, dim1)
+
+
+@method("swapaxes_", "swapdims_")
+def _swapaxes_(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose`` in place."""
+    return _restride_(input, transpose, dim0, dim1)
