@@ -21,6 +21,16 @@ class TensorOps:
         """The tensor with its dimensions reversed."""
         ...
 
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dimensions: ``mT`` (gpugrad tensors are real)."""
+        ...
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (matrices or batches of them)."""
+        ...
+
     def __abs__(self) -> Tensor:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
         ...
@@ -658,6 +668,12 @@ class TensorOps:
         """
         ...
 
+    def diff(self, n: builtins.int = ..., dim: builtins.int = ..., prepend: Tensor | None = ..., append: Tensor | None = ...) -> Tensor:
+        """The ``n``-th forward difference ``x[i + 1] - x[i]`` along ``dim``, after ``prepend``
+        and ``append`` are joined on (bool tensors: ``x[i + 1] != x[i]``).
+        """
+        ...
+
     def div(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
         """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
         true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
@@ -1182,8 +1198,18 @@ class TensorOps:
         """``nan_to_num`` in place: its result written into ``input``."""
         ...
 
+    def nanmean(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ...) -> Tensor:
+        """``mean`` of the elements that are not NaN (NaN where all are); floating tensors only
+        (or ``dtype=``).
+        """
+        ...
+
     def nanmedian(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
         """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
+        ...
+
+    def nansum(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ...) -> Tensor:
+        """``sum`` with NaNs counted as zero (they get zero gradients)."""
         ...
 
     def narrow(self, dim: builtins.int, start: builtins.int | Tensor, length: builtins.int) -> Tensor:
@@ -1316,6 +1342,13 @@ class TensorOps:
     def repeat(self, *sizes: ShapeLike) -> Tensor:
         """The tensor tiled ``sizes[i]`` times along dimension i (more sizes than dimensions add
         leading dimensions).
+        """
+        ...
+
+    def repeat_interleave(self, repeats: Tensor | builtins.int | None = ..., dim: builtins.int | None = ..., *, output_size: builtins.int | None = ...) -> Tensor:
+        """Each element (or slice along ``dim``; of the flattened tensor when ``dim`` is None)
+        repeated ``repeats`` times (an int, or a tensor of one count per element); with
+        ``repeats`` omitted, ``input`` holds the counts and the result repeats their indices.
         """
         ...
 
@@ -1468,6 +1501,12 @@ class TensorOps:
 
     def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Standard deviation over ``dim`` (the square root of ``var``, same arguments)."""
+        ...
+
+    def stride(self, dim: builtins.int | None = ...) -> Any:
+        """The step in elements between neighbours along each dimension (a tuple), or along
+        ``dim``; a transposed view has swapped strides, as in PyTorch.
+        """
         ...
 
     def sub(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:

@@ -450,3 +450,85 @@ def test_addcmul_addcdiv(device):
     np.testing.assert_allclose(_np(z), a + 0.5 * t1 * t1)
     z.addcdiv_(y, y)
     np.testing.assert_allclose(_np(z), a + 0.5 * t1 * t1 + 1)
+
+
+# --- strides, mT, repeat_interleave, isin, nansum, nanmean, diff -----------------------------
+
+
+def test_stride_and_mT(device):
+    c = gg.arange(24.0, device=device).reshape(2, 3, 4)
+    assert c.stride() == (12, 4, 1) and c.stride(1) == 4 and c.stride(-1) == 1
+    m = c[0]
+    assert m.t().stride() == (1, 4)
+    assert gg.tensor(1.0, device=device).stride() == ()
+    assert c.mT.shape == (2, 4, 3) and c.mH.shape == (2, 4, 3)
+    np.testing.assert_array_equal(_np(c.mT), np.swapaxes(np.arange(24.0).reshape(2, 3, 4), 1, 2))
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = gg.zeros(3, device=device).mT
+
+
+def test_repeat_interleave_values(device):
+    i = _t([1, 2, 3], gg.int64, device)
+    assert gg.repeat_interleave(i, 2).tolist() == [1, 1, 2, 2, 3, 3]
+    assert i.repeat_interleave(_t([1, 0, 2], gg.int64, device)).tolist() == [1, 3, 3]
+    assert gg.repeat_interleave(_t([2, 1], gg.int64, device)).tolist() == [0, 0, 1]
+    c = gg.arange(6.0, device=device).reshape(2, 3)
+    assert gg.repeat_interleave(c, 2, dim=1).tolist() == [[0, 0, 1, 1, 2, 2], [3, 3, 4, 4, 5, 5]]
+    assert gg.repeat_interleave(c, _t([1, 2], gg.int64, device), dim=0).tolist() == [
+        [0, 1, 2], [3, 4, 5], [3, 4, 5]]
+    with pytest.raises(RuntimeError, match="same size as input along dim"):
+        gg.repeat_interleave(c, _t([1, 2, 3], gg.int64, device), dim=0)
+    with pytest.raises(RuntimeError, match="negative"):
+        gg.repeat_interleave(c, -1)
+
+
+def test_isin(device):
+    i = _t([1, 2, 3], gg.int64, device)
+    r = gg.isin(i, _t([2, 5], gg.int64, device))
+    assert r.dtype == gg.bool and r.tolist() == [False, True, False]
+    assert gg.isin(i, 2).tolist() == [False, True, False]
+    assert gg.isin(2, i).item() is True
+    assert gg.isin(i, _t([2, 3], gg.int64, device), invert=True).tolist() == [True, False, False]
+    c = gg.arange(6.0, device=device).reshape(2, 3)
+    assert gg.isin(c, gg.tensor([2.0, 3.0], device=device)).tolist() == [[False, False, True],
+                                                                         [True, False, False]]
+
+
+def test_nansum_nanmean(device):
+    nan = float("nan")
+    x = gg.tensor([1.0, nan, 3.0], device=device, requires_grad=True)
+    assert gg.nansum(x).item() == 4.0 and x.nansum().item() == 4.0
+    assert gg.nanmean(x).item() == 2.0
+    gg.nansum(x * 2).backward()
+    assert x.grad.tolist() == [2.0, 0.0, 2.0]
+    x.grad = None
+    gg.nanmean(x).backward()
+    assert x.grad.tolist() == [0.5, 0.0, 0.5]
+    m = gg.tensor([[1.0, nan], [nan, nan]], device=device)
+    r = gg.nanmean(m, dim=1)
+    assert r[0].item() == 1.0 and np.isnan(r[1].item())
+    assert gg.nansum(m, 1, keepdim=True).tolist() == [[1.0], [0.0]]
+    i = _t([1, 2, 3], gg.int64, device)
+    assert gg.nansum(i).dtype == gg.int64 and gg.nansum(i).item() == 6
+    assert gg.nansum(i, dtype=gg.float64).dtype == gg.float64
+    with pytest.raises(RuntimeError, match="nanmean\\(\\): expected input to have floating"):
+        gg.nanmean(i)
+
+
+def test_diff(device):
+    i = _t([1, 2, 4, 7], gg.int64, device)
+    assert gg.diff(i).tolist() == [1, 2, 3] and gg.diff(i).dtype == gg.int64
+    assert i.diff(n=2).tolist() == [1, 1]
+    assert gg.diff(i, n=0).tolist() == [1, 2, 4, 7]
+    assert gg.diff(i, n=5).tolist() == []
+    r = gg.diff(i, prepend=_t([0], gg.int64, device), append=_t([10], gg.int64, device))
+    assert r.tolist() == [1, 1, 2, 3, 3]
+    c = gg.tensor([[0.0, 1.0, 4.0], [9.0, 16.0, 25.0]], device=device)
+    np.testing.assert_array_equal(_np(gg.diff(c)), np.diff(_np(c)))
+    np.testing.assert_array_equal(_np(gg.diff(c, dim=0)), np.diff(_np(c), axis=0))
+    b = _t([True, False, False], gg.bool, device)
+    assert gg.diff(b).dtype == gg.bool and gg.diff(b).tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="at least one-dimensional"):
+        gg.diff(gg.tensor(1.0, device=device))
+    with pytest.raises(RuntimeError, match="order must be non-negative"):
+        gg.diff(c, n=-1)

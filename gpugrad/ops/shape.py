@@ -598,3 +598,32 @@ def transpose_(input: Tensor, dim0: int, dim1: int) -> Tensor:
 def _swapaxes_(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """``transpose`` in place."""
     return _restride_(input, transpose, dim0, dim1)
+
+
+@method()
+def stride(input: Tensor, dim: int | None = None) -> Any:
+    """The step in elements between neighbours along each dimension (a tuple), or along
+    ``dim``; a transposed view has swapped strides, as in PyTorch."""
+    a = input._data
+    steps = tuple(n // a.itemsize for n in a.strides)
+    if dim is None:
+        return steps
+    return steps[norm_dims(dim, max(input.ndim, 1))[0]] if input.ndim else steps[dim]
+
+
+@tensor_property
+def mT(input: Tensor) -> Tensor:  # noqa: N802  (PyTorch's name)
+    """The last two dimensions swapped (matrices or batches of them)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+@tensor_property
+def mH(input: Tensor) -> Tensor:  # noqa: N802  (PyTorch's name)
+    """The conjugate transpose of the last two dimensions: ``mT`` (gpugrad tensors are real)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
