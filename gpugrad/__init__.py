@@ -77,6 +77,7 @@ from .ops.convert import contiguous_format as contiguous_format
 from .ops.convert import preserve_format as preserve_format
 from .ops.indexing import *
 from .ops.linalg import *
+from .ops.logic import *
 from .ops.nn import *
 from .ops.reduce import *
 from .ops.scan import *

@@ -21,12 +21,26 @@ class TensorOps:
         """The tensor with its dimensions reversed."""
         ...
 
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dimensions: ``mT`` (gpugrad tensors are real)."""
+        ...
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dimensions swapped (matrices or batches of them)."""
+        ...
+
     def __abs__(self) -> Tensor:
         """Absolute value, elementwise (gradient ``sign(x)``, 0 at 0)."""
         ...
 
     def __add__(self, other: TensorOrNumber) -> Tensor:
         """``input + other``."""
+        ...
+
+    def __and__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
         ...
 
     def __eq__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
@@ -59,8 +73,16 @@ class TensorOps:
         """In place: ``input += alpha * other``."""
         ...
 
+    def __iand__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_and`` in place: its result written into ``input``."""
+        ...
+
     def __ifloordiv__(self, other: TensorOrNumber) -> Tensor:
         """``floor_divide`` in place: its result written into ``input``."""
+        ...
+
+    def __ilshift__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_left_shift`` in place: its result written into ``input``."""
         ...
 
     def __imod__(self, other: TensorOrNumber) -> Tensor:
@@ -71,16 +93,38 @@ class TensorOps:
         """In place: ``input *= other``."""
         ...
 
+    def __invert__(self) -> Tensor:
+        """``~input``: bitwise NOT of a bool or integer tensor."""
+        ...
+
+    def __ior__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_or`` in place: its result written into ``input``."""
+        ...
+
+    def __irshift__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_right_shift`` in place: its result written into ``input``."""
+        ...
+
     def __isub__(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input -= alpha * other``."""
         ...
 
     def __itruediv__(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input /= other``."""
+        """``input /= other``."""
+        ...
+
+    def __ixor__(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_xor`` in place: its result written into ``input``."""
         ...
 
     def __le__(self, other: TensorOrNumber) -> Tensor:
         """``input <= other``, elementwise, as a bool tensor."""
+        ...
+
+    def __lshift__(self, other: TensorOrNumber) -> Tensor:
+        """``input << other``, elementwise, on bool or integer operands; shifts by a negative
+        amount or by the bit width or more give 0.
+        """
         ...
 
     def __lt__(self, other: TensorOrNumber) -> Tensor:
@@ -100,7 +144,7 @@ class TensorOps:
         ...
 
     def __mul__(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``."""
         ...
 
     def __ne__(self, other: TensorOrNumber) -> Tensor:  # type: ignore[override]
@@ -111,20 +155,32 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def __or__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
+        ...
+
     def __pos__(self) -> Tensor:
         """``+input``: the tensor itself."""
         ...
 
     def __pow__(self, exponent: TensorOrNumber) -> Tensor:
-        """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        """``input ** exponent``."""
         ...
 
     def __radd__(self, other: TensorOrNumber) -> Tensor:
         """``input + other``."""
         ...
 
+    def __rand__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
+        ...
+
     def __rfloordiv__(self, other: TensorOrNumber) -> Tensor:
         """``other // input``."""
+        ...
+
+    def __rlshift__(self, other: TensorOrNumber) -> Tensor:
+        """``other << input``."""
         ...
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
@@ -136,11 +192,25 @@ class TensorOps:
         ...
 
     def __rmul__(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``."""
+        ...
+
+    def __ror__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
         ...
 
     def __rpow__(self, other: TensorOrNumber) -> Tensor:
         """``other ** input``."""
+        ...
+
+    def __rrshift__(self, other: TensorOrNumber) -> Tensor:
+        """``other >> input``."""
+        ...
+
+    def __rshift__(self, other: TensorOrNumber) -> Tensor:
+        """``input >> other`` (arithmetic shift), elementwise, on bool or integer operands;
+        shifts by a negative amount or by the bit width or more give the sign fill (0 or -1).
+        """
         ...
 
     def __rsub__(self, other: TensorOrNumber) -> Tensor:
@@ -149,6 +219,10 @@ class TensorOps:
 
     def __rtruediv__(self, other: TensorOrNumber) -> Tensor:
         """``other / input``."""
+        ...
+
+    def __rxor__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
         ...
 
     def __setitem__(self, key: Any, value: Tensor | Number) -> None:
@@ -163,9 +237,11 @@ class TensorOps:
         ...
 
     def __truediv__(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting; integers divide to the default float
-        dtype.
-        """
+        """``input / other``."""
+        ...
+
+    def __xor__(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
         ...
 
     def abs(self) -> Tensor:
@@ -201,11 +277,31 @@ class TensorOps:
         ...
 
     def add(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
-        """``input + alpha * other``, broadcasting."""
+        """``input + alpha * other``, broadcasting; ``input`` may be a number."""
         ...
 
     def add_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input += alpha * other``."""
+        ...
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``input + value * tensor1 / tensor2``, broadcasting; two integer tensors raise, as in
+        PyTorch.
+        """
+        ...
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``addcdiv`` in place: its result written into ``input``."""
+        ...
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``input + value * tensor1 * tensor2``, broadcasting (an integer result takes ``value``
+        as an integer, as PyTorch).
+        """
+        ...
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Number = ...) -> Tensor:
+        """``addcmul`` in place: its result written into ``input``."""
         ...
 
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Number = ..., alpha: Number = ...) -> Tensor:
@@ -368,6 +464,58 @@ class TensorOps:
         """
         ...
 
+    def bitwise_and(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
+        ...
+
+    def bitwise_and_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_and`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_left_shift(self, other: TensorOrNumber) -> Tensor:
+        """``input << other``, elementwise, on bool or integer operands; shifts by a negative
+        amount or by the bit width or more give 0.
+        """
+        ...
+
+    def bitwise_left_shift_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_left_shift`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_not(self) -> Tensor:
+        """Elementwise bitwise NOT of a bool or integer tensor (``~``; on bool: logical not)."""
+        ...
+
+    def bitwise_not_(self) -> Tensor:
+        """``bitwise_not`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_or(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise OR of bool or integer operands (bool | bool is bool)."""
+        ...
+
+    def bitwise_or_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_or`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_right_shift(self, other: TensorOrNumber) -> Tensor:
+        """``input >> other`` (arithmetic shift), elementwise, on bool or integer operands;
+        shifts by a negative amount or by the bit width or more give the sign fill (0 or -1).
+        """
+        ...
+
+    def bitwise_right_shift_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_right_shift`` in place: its result written into ``input``."""
+        ...
+
+    def bitwise_xor(self, other: TensorOrNumber) -> Tensor:
+        """Elementwise bitwise XOR of bool or integer operands (bool ^ bool is bool)."""
+        ...
+
+    def bitwise_xor_(self, other: TensorOrNumber) -> Tensor:
+        """``bitwise_xor`` in place: its result written into ``input``."""
+        ...
+
     def bmm(self, mat2: Tensor) -> Tensor:
         """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors (3-d only, no
         broadcasting).
@@ -401,6 +549,22 @@ class TensorOps:
         result is ``max``); the gradient flows to ``input`` where ``min <= input <= max`` and to a
         tensor bound where it is the result.
         """
+        ...
+
+    def clamp_max(self, max: TensorOrNumber) -> Tensor:
+        """``clamp(input, max=max)``: values above ``max`` lowered to it."""
+        ...
+
+    def clamp_max_(self, max: TensorOrNumber) -> Tensor:
+        """``clamp_max`` in place: its result written into ``input``."""
+        ...
+
+    def clamp_min(self, min: TensorOrNumber) -> Tensor:
+        """``clamp(input, min=min)``: values below ``min`` raised to it."""
+        ...
+
+    def clamp_min_(self, min: TensorOrNumber) -> Tensor:
+        """``clamp_min`` in place: its result written into ``input``."""
         ...
 
     def clip(self, min: TensorOrNumber | None = ..., max: TensorOrNumber | None = ...) -> Tensor:
@@ -476,6 +640,10 @@ class TensorOps:
         """Running sum along ``dim``; integer and bool tensors give int64."""
         ...
 
+    def cumsum_(self, dim: builtins.int | None = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ...) -> Tensor:
+        """``cumsum`` in place: its result written into ``input``."""
+        ...
+
     def diag(self, diagonal: builtins.int = ...) -> Tensor:
         """A 1-d input as the ``diagonal`` of a square matrix; a 2-d input's ``diagonal`` as a
         1-d tensor (a copy).
@@ -500,14 +668,34 @@ class TensorOps:
         """
         ...
 
-    def div(self, other: TensorOrNumber) -> Tensor:
-        """``input / other`` (true division), broadcasting; integers divide to the default float
-        dtype.
+    def diff(self, n: builtins.int = ..., dim: builtins.int = ..., prepend: Tensor | None = ..., append: Tensor | None = ...) -> Tensor:
+        """The ``n``-th forward difference ``x[i + 1] - x[i]`` along ``dim``, after ``prepend``
+        and ``append`` are joined on (bool tensors: ``x[i + 1] != x[i]``).
         """
         ...
 
-    def div_(self, other: TensorOrNumber) -> Tensor:
-        """In place: ``input /= other``."""
+    def div(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
+        true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
+        quotient rounded toward zero / down, in the operands' promoted dtype (integers stay
+        integers, and integer division by zero raises); the gradient of a rounded quotient is 0.
+        """
+        ...
+
+    def div_(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """In place: ``input /= other``, or the quotient rounded by ``rounding_mode`` (``div``)."""
+        ...
+
+    def divide(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
+        true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
+        quotient rounded toward zero / down, in the operands' promoted dtype (integers stay
+        integers, and integer division by zero raises); the gradient of a rounded quotient is 0.
+        """
+        ...
+
+    def divide_(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
+        """In place: ``input /= other``, or the quotient rounded by ``rounding_mode`` (``div``)."""
         ...
 
     def dot(self, tensor: Tensor) -> Tensor:
@@ -843,6 +1031,38 @@ class TensorOps:
         """``log(cumsum(exp(input), dim))``, computed stably (floating tensors)."""
         ...
 
+    def logical_and(self, other: Tensor) -> Tensor:
+        """Elementwise ``input and other`` of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_and_(self, other: Tensor) -> Tensor:
+        """``logical_and`` in place: its result written into ``input``."""
+        ...
+
+    def logical_not(self) -> Tensor:
+        """Elementwise ``not input`` (zero is True), as bool."""
+        ...
+
+    def logical_not_(self) -> Tensor:
+        """``logical_not`` in place: its result written into ``input``."""
+        ...
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        """Elementwise ``input or other`` of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_or_(self, other: Tensor) -> Tensor:
+        """``logical_or`` in place: its result written into ``input``."""
+        ...
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        """Elementwise exclusive or of the truth values (nonzero is True), as bool."""
+        ...
+
+    def logical_xor_(self, other: Tensor) -> Tensor:
+        """``logical_xor`` in place: its result written into ``input``."""
+        ...
+
     def logsumexp(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """``log(sum(exp(input), dim))``, computed stably."""
         ...
@@ -951,10 +1171,18 @@ class TensorOps:
         ...
 
     def mul(self, other: TensorOrNumber) -> Tensor:
-        """``input * other``, elementwise, broadcasting."""
+        """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
         ...
 
     def mul_(self, other: TensorOrNumber) -> Tensor:
+        """In place: ``input *= other``."""
+        ...
+
+    def multiply(self, other: TensorOrNumber) -> Tensor:
+        """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
+        ...
+
+    def multiply_(self, other: TensorOrNumber) -> Tensor:
         """In place: ``input *= other``."""
         ...
 
@@ -972,8 +1200,18 @@ class TensorOps:
         """``nan_to_num`` in place: its result written into ``input``."""
         ...
 
+    def nanmean(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ...) -> Tensor:
+        """``mean`` of the elements that are not NaN (NaN where all are); floating tensors only
+        (or ``dtype=``).
+        """
+        ...
+
     def nanmedian(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Any:
         """``median`` ignoring NaN (NaN only where a slice is all NaN)."""
+        ...
+
+    def nansum(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ...) -> Tensor:
+        """``sum`` with NaNs counted as zero (they get zero gradients)."""
         ...
 
     def narrow(self, dim: builtins.int, start: builtins.int | Tensor, length: builtins.int) -> Tensor:
@@ -988,8 +1226,16 @@ class TensorOps:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
         ...
 
+    def neg_(self) -> Tensor:
+        """``neg`` in place: its result written into ``input``."""
+        ...
+
     def negative(self) -> Tensor:
         """``-input`` (a bool tensor raises, as in PyTorch: use ``~`` or ``logical_not``)."""
+        ...
+
+    def negative_(self) -> Tensor:
+        """``neg`` in place: its result written into ``input``."""
         ...
 
     def new_empty(self, *args: ShapeLike, size: Sequence[builtins.int] | None = ..., dtype: DTypeLike | None = ..., device: DeviceLike | None = ..., requires_grad: builtins.bool = ...) -> Tensor:
@@ -1042,7 +1288,13 @@ class TensorOps:
         ...
 
     def pow(self, exponent: TensorOrNumber) -> Tensor:
-        """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+        """``input ** exponent``, elementwise; the exponent may be a tensor or a number, and the
+        base a number when the exponent is a tensor (``pow(2, t)``).
+        """
+        ...
+
+    def pow_(self, exponent: TensorOrNumber) -> Tensor:
+        """``pow`` in place: its result written into ``input``."""
         ...
 
     def prod(self, dim: builtins.int | None = ..., keepdim: builtins.bool = ..., *, dtype: DTypeLike | None = ..., axis: builtins.int | None = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -1075,6 +1327,10 @@ class TensorOps:
         """``max(x, 0)``, elementwise."""
         ...
 
+    def relu_(self) -> Tensor:
+        """``relu`` in place: its result written into ``input``."""
+        ...
+
     def remainder(self, other: TensorOrNumber) -> Tensor:
         """Python's modulo ``input - floor(input / other) * other``: it has the sign of ``other``
         (``input`` may be a number; integer division by zero raises).
@@ -1088,6 +1344,13 @@ class TensorOps:
     def repeat(self, *sizes: ShapeLike) -> Tensor:
         """The tensor tiled ``sizes[i]`` times along dimension i (more sizes than dimensions add
         leading dimensions).
+        """
+        ...
+
+    def repeat_interleave(self, repeats: Tensor | builtins.int | None = ..., dim: builtins.int | None = ..., *, output_size: builtins.int | None = ...) -> Tensor:
+        """Each element (or slice along ``dim``; of the flattened tensor when ``dim`` is None)
+        repeated ``repeats`` times (an int, or a tensor of one count per element); with
+        ``repeats`` omitted, ``input`` holds the counts and the result repeats their indices.
         """
         ...
 
@@ -1172,6 +1435,10 @@ class TensorOps:
         """Logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; finite for every input."""
         ...
 
+    def sigmoid_(self) -> Tensor:
+        """``sigmoid`` in place: its result written into ``input``."""
+        ...
+
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of each element (0 for NaN); the dtype is kept; gradient zero."""
         ...
@@ -1230,15 +1497,33 @@ class TensorOps:
         """Dimensions of size 1 removed (all of them, or those in ``dim``)."""
         ...
 
+    def squeeze_(self, dim: builtins.int | Sequence[builtins.int] | None = ...) -> Tensor:
+        """``squeeze`` in place: ``input`` loses its dimensions of size 1 (or those in ``dim``)."""
+        ...
+
     def std(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
         """Standard deviation over ``dim`` (the square root of ``var``, same arguments)."""
         ...
 
+    def stride(self, dim: builtins.int | None = ...) -> Any:
+        """The step in elements between neighbours along each dimension (a tuple), or along
+        ``dim``; a transposed view has swapped strides, as in PyTorch.
+        """
+        ...
+
     def sub(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
-        """``input - alpha * other``, broadcasting."""
+        """``input - alpha * other``, broadcasting; ``input`` may be a number."""
         ...
 
     def sub_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """In place: ``input -= alpha * other``."""
+        ...
+
+    def subtract(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
+        """``input - alpha * other``, broadcasting; ``input`` may be a number."""
+        ...
+
+    def subtract_(self, other: TensorOrNumber, *, alpha: Number = ...) -> Tensor:
         """In place: ``input -= alpha * other``."""
         ...
 
@@ -1252,12 +1537,24 @@ class TensorOps:
         """``transpose(input, axis0, axis1)`` (NumPy's name)."""
         ...
 
+    def swapaxes_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place."""
+        ...
+
     def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         """``transpose(input, dim0, dim1)``."""
         ...
 
+    def swapdims_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place."""
+        ...
+
     def t(self) -> Tensor:
         """The transpose of a tensor of at most 2 dimensions."""
+        ...
+
+    def t_(self) -> Tensor:
+        """``t`` in place: ``input`` (at most 2-d) transposed."""
         ...
 
     def take(self, index: Tensor) -> Tensor:
@@ -1283,6 +1580,10 @@ class TensorOps:
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent, elementwise."""
+        ...
+
+    def tanh_(self) -> Tensor:
+        """``tanh`` in place: its result written into ``input``."""
         ...
 
     def tensor_split(self, indices_or_sections: builtins.int | Sequence[builtins.int] | Tensor, dim: builtins.int = ...) -> tuple[Tensor, ...]:
@@ -1312,6 +1613,10 @@ class TensorOps:
         """Dimensions ``dim0`` and ``dim1`` swapped."""
         ...
 
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """``transpose`` in place: dimensions ``dim0`` and ``dim1`` of ``input`` swapped."""
+        ...
+
     def tril(self, diagonal: builtins.int = ...) -> Tensor:
         """The lower triangle of the last two dimensions (elements with ``j <= i + diagonal``),
         zeros elsewhere; the gradient flows to the kept elements.
@@ -1330,6 +1635,14 @@ class TensorOps:
 
     def triu_(self, diagonal: builtins.int = ...) -> Tensor:
         """``triu`` in place."""
+        ...
+
+    def true_divide(self, other: TensorOrNumber) -> Tensor:
+        """``input / other``: ``div`` with no rounding."""
+        ...
+
+    def true_divide_(self, other: TensorOrNumber) -> Tensor:
+        """``true_divide`` in place: its result written into ``input``."""
         ...
 
     def trunc(self) -> Tensor:
@@ -1370,6 +1683,10 @@ class TensorOps:
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """A dimension of size 1 inserted at ``dim``."""
+        ...
+
+    def unsqueeze_(self, dim: builtins.int) -> Tensor:
+        """``unsqueeze`` in place: ``input`` gets a dimension of size 1 at ``dim``."""
         ...
 
     def var(self, dim: DimLike = ..., unbiased: builtins.bool | None = ..., keepdim: builtins.bool = ..., *, correction: builtins.float | None = ..., axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:

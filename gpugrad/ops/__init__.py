@@ -14,6 +14,7 @@ from . import (
     einsum,
     indexing,
     linalg,
+    logic,
     nn,
     reduce,
     scan,
@@ -30,4 +31,4 @@ bind(Tensor)
 Tensor._graph_xp = TensorXP  # the ``xp`` of backward rules in a create_graph backward
 
 __all__ = ["activation", "arith", "arrange", "compare", "convert", "einsum", "indexing", "linalg",
-           "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]
+           "logic", "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]

@@ -12,8 +12,9 @@ from .. import kernels as K
 from ..autograd import Op, raw
 from ..tensor import Tensor
 from ._registry import method
+from .unary import inplace_method
 
-__all__ = ["tanh", "sigmoid", "relu"]
+__all__ = ["tanh", "sigmoid", "relu", "tanh_", "sigmoid_", "relu_"]
 
 
 class Activation(Op):
@@ -101,6 +102,11 @@ def sigmoid(input: Tensor) -> Tensor:
 def relu(input: Tensor) -> Tensor:
     """``max(x, 0)``, elementwise."""
     return _Relu.apply(input)
+
+
+tanh_ = method("tanh_")(inplace_method(tanh))
+sigmoid_ = method("sigmoid_")(inplace_method(sigmoid))
+relu_ = method("relu_")(inplace_method(relu))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:

@@ -22,11 +22,11 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .convert import Cast, promote
-from .unary import c_type_name, inplace_method, torch_type_name
+from .unary import c_type_name, inplace, inplace_method, torch_type_name
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
            "neg", "negative", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "fmod",
-           "remainder", "floor_divide", "lerp"]
+           "remainder", "floor_divide", "lerp", "addcmul", "addcdiv"]
 
 
 class Add(Op):
@@ -127,17 +127,25 @@ def _check_bool_sub(a: Tensor, b: Any) -> None:
 
 @method("add")
 def add(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
-    """``input + alpha * other``, broadcasting."""
+    """``input + alpha * other``, broadcasting; ``input`` may be a number."""
     if alpha != 1:
         other = other * alpha
+    if input.__class__ is not Tensor:
+        if isinstance(other, Tensor):
+            return _add(other, input)
+        input = _number_tensor("add", input)
     return _add(input, other)
 
 
-@method("sub")
+@method("sub", "subtract")
 def sub(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
-    """``input - alpha * other``, broadcasting."""
+    """``input - alpha * other``, broadcasting; ``input`` may be a number."""
     if alpha != 1:
         other = other * alpha
+    if input.__class__ is not Tensor:
+        if isinstance(other, Tensor):
+            return _subtract(other, input, True)
+        input = _number_tensor("sub", input)
     return _subtract(input, other, False)
 
 
@@ -177,9 +185,19 @@ def _rsub(input: Tensor, other: TensorOrNumber) -> Tensor:
     return _subtract(input, other, True)
 
 
-@method("mul", "__mul__", "__rmul__")
+@method("mul", "multiply")
 def mul(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """``input * other``, elementwise, broadcasting."""
+    """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
+    if input.__class__ is not Tensor:
+        if isinstance(other, Tensor):
+            return _mul(other, input)
+        input = _number_tensor("mul", input)
+    return _mul(input, other)
+
+
+@method("__mul__", "__rmul__")
+def _mul(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input * other``."""
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         input, other = promote(input, other)
     return Mul.apply(input, other)
@@ -188,17 +206,87 @@ def mul(input: Tensor, other: TensorOrNumber) -> Tensor:
 multiply = mul
 
 
-@method("div", "__truediv__")
-def div(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """``input / other`` (true division), broadcasting; integers divide to the default float
-    dtype."""
+@method("div", "divide")
+def div(input: Tensor, other: TensorOrNumber, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``, broadcasting; ``input`` may be a number. ``rounding_mode=None``:
+    true division (integers divide to the default float dtype); ``"trunc"`` / ``"floor"``: the
+    quotient rounded toward zero / down, in the operands' promoted dtype (integers stay
+    integers, and integer division by zero raises); the gradient of a rounded quotient is 0."""
+    if rounding_mode is not None:
+        return _rounded_div(input, other, rounding_mode)
+    if input.__class__ is not Tensor:
+        if isinstance(other, Tensor):
+            return _rdiv(other, input)
+        input = _number_tensor("div", input)
+    return _truediv(input, other)
+
+
+@method("__truediv__")
+def _truediv(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input / other``."""
     if (other.__class__ is not Tensor or other._data.dtype is not input._data.dtype
             or input._data.dtype.kind != "f"):
         input, other = promote(input, other, floating=True)
     return Div.apply(input, other)
 
 
-divide = true_divide = div
+divide = div
+
+
+@method()
+def true_divide(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input / other``: ``div`` with no rounding."""
+    return div(input, other)
+
+
+class RoundedDiv(Op):
+    """``a / b`` rounded toward zero (``trunc``) or down (``floor``): piecewise constant, so
+    its gradient is 0 (as PyTorch's)."""
+
+    def forward(self, a, b, mode="trunc"):
+        xp = self.xp
+        dt = a.dtype if hasattr(a, "dtype") else b.dtype
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if dt.kind in "iu":
+                q = xp.floor_divide(a, b)
+                if mode == "trunc":  # floor is one below trunc where the remainder is nonzero
+                    q = q + ((q < 0) & (q * b != a))  # and the quotient negative
+                return q
+            return xp.floor_divide(a, b) if mode == "floor" else xp.trunc(a / b)
+
+    def backward(self, gy):
+        zero = self.xp.zeros_like(gy)
+        return (zero if self.needs[0] else None), (zero if self.needs[1] else None)
+
+
+def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
+    if mode not in ("trunc", "floor"):
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{mode}'")
+    a, b = _operands("div", input, other)
+    like = a if isinstance(a, Tensor) else b
+    if like._data.dtype.kind == "b":
+        raise NotImplementedError(f'"div_{mode}_cpu" not implemented for \'Bool\'')
+    _no_zero_division(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        _dev.same_device_or_raise(a._data, b._data)
+    return RoundedDiv.apply(a, b, mode=mode)
+
+
+def _number_tensor(fn: str, x: Any) -> Tensor:
+    """A Python number given as the first operand of ``fn`` beside another number, as a 0-d
+    tensor of its default dtype (bool, int64 or the default float)."""
+    dt: np.dtype
+    if isinstance(x, (bool, np.bool_)):
+        dt = np.dtype(np.bool_)
+    elif isinstance(x, (int, np.integer)):
+        dt = np.dtype(np.int64)
+    elif isinstance(x, (float, np.floating)):
+        dt = _dt.default_float.np
+    else:
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor or a number, "
+                        f"not {type(x).__name__}")
+    return Tensor._wrap(np.asarray(x, dtype=dt))
 
 
 @method("__rtruediv__")
@@ -236,9 +324,21 @@ def _power(base: TensorOrNumber, exponent: TensorOrNumber) -> Tensor:
     return Tensor._wrap(xp.asarray(y).astype(r, copy=False))
 
 
-@method("pow", "__pow__")
+@method("pow")
 def pow(input: Tensor, exponent: TensorOrNumber) -> Tensor:  # noqa: A001
-    """``input ** exponent``, elementwise; the exponent may be a tensor or a number."""
+    """``input ** exponent``, elementwise; the exponent may be a tensor or a number, and the
+    base a number when the exponent is a tensor (``pow(2, t)``)."""
+    if input.__class__ is not Tensor:
+        if isinstance(exponent, Tensor) and isinstance(input, (int, float, np.number)):
+            return _rpow(exponent, input)
+        raise TypeError(f"pow(): expected a Tensor base or exponent, got "
+                        f"{type(input).__name__} and {type(exponent).__name__}")
+    return _pow(input, exponent)
+
+
+@method("__pow__")
+def _pow(input: Tensor, exponent: TensorOrNumber) -> Tensor:
+    """``input ** exponent``."""
     if exponent.__class__ is not Tensor or exponent._data.dtype is not input._data.dtype:
         input, exponent = promote(input, exponent)
     if input._data.dtype.kind != "f":
@@ -326,7 +426,7 @@ def add_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     return _inplace(input, add, np.add, other if alpha == 1 else other * alpha)
 
 
-@method("sub_", "__isub__")
+@method("sub_", "subtract_", "__isub__")
 def sub_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """In place: ``input -= alpha * other``."""
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
@@ -334,16 +434,27 @@ def sub_(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     return _inplace(input, sub, np.subtract, other if alpha == 1 else other * alpha)
 
 
-@method("mul_", "__imul__")
+@method("mul_", "multiply_", "__imul__")
 def mul_(input: Tensor, other: TensorOrNumber) -> Tensor:
     """In place: ``input *= other``."""
     return _inplace(input, mul, np.multiply, other)
 
 
-@method("div_", "__itruediv__")
-def div_(input: Tensor, other: TensorOrNumber) -> Tensor:
-    """In place: ``input /= other``."""
+@method("div_", "divide_")
+def div_(input: Tensor, other: TensorOrNumber, *, rounding_mode: str | None = None) -> Tensor:
+    """In place: ``input /= other``, or the quotient rounded by ``rounding_mode`` (``div``)."""
+    if rounding_mode is not None:
+        return inplace(input, div, other, rounding_mode=rounding_mode)
     return _inplace(input, div, np.true_divide, other)
+
+
+@method("__itruediv__")
+def _itruediv(input: Tensor, other: TensorOrNumber) -> Tensor:
+    """``input /= other``."""
+    return _inplace(input, div, np.true_divide, other)
+
+
+method("true_divide_")(inplace_method(true_divide))
 
 
 # --- more binary ops: atan2, hypot, logaddexp, fmod, remainder, floor_divide, lerp ------------
@@ -403,6 +514,9 @@ def _operands(fn: str, input: Any, other: Any, *, floating: bool = False,
               tensor_other: bool = False, no_bool: bool = False) -> tuple[Any, Any]:
     """``input`` and ``other`` in their common dtype (floating if ``floating``), checked."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if tensor_other and not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     if tensor_other and not isinstance(other, Tensor):
@@ -648,3 +762,39 @@ method("fmod_")(inplace_method(fmod))
 method("remainder_", "__imod__")(inplace_method(remainder))
 method("floor_divide_", "__ifloordiv__")(inplace_method(floor_divide))
 method("lerp_")(inplace_method(lerp))
+method("neg_", "negative_")(inplace_method(neg))
+method("pow_")(inplace_method(pow))
+
+
+@method()
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, broadcasting (an integer result takes ``value``
+    as an integer, as PyTorch)."""
+    for pos, name, x in ((1, "input", input), (2, "tensor1", tensor1), (3, "tensor2", tensor2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"addcmul(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(x).__name__}")
+    p = _mul(tensor1, tensor2)
+    if value != 1:
+        p = _mul(p, int(value) if result_dtype(input, p).kind in "biu" else value)
+    return _add(input, p)
+
+
+@method()
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+    """``input + value * tensor1 / tensor2``, broadcasting; two integer tensors raise, as in
+    PyTorch."""
+    for pos, name, x in ((1, "input", input), (2, "tensor1", tensor1), (3, "tensor2", tensor2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"addcdiv(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(x).__name__}")
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported; use "
+                           "(input + value * trunc(tensor1 / tensor2)).to(input.dtype) for the "
+                           "historic behaviour, or floating tensors")
+    q = _truediv(tensor1, tensor2)
+    return _add(input, q if value == 1 else _mul(q, value))
+
+
+method("addcmul_")(inplace_method(addcmul))
+method("addcdiv_")(inplace_method(addcdiv))

@@ -10,17 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import _device as _dev
 from .._typing import ShapeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
-from .indexing import Index
+from .indexing import Gather, Index
 from .reduce import norm_dims
 from .shape import _shape_args, cat, reshape, select
 
 __all__ = ["split", "chunk", "tensor_split", "unbind", "hstack", "vstack", "column_stack",
            "dstack", "atleast_1d", "atleast_2d", "atleast_3d", "tile", "flip", "fliplr",
-           "flipud", "roll"]
+           "flipud", "roll", "repeat_interleave", "diff"]
 
 
 class Repeat(Op):
@@ -310,3 +311,65 @@ def roll(input: Tensor, shifts: ShapeLike, dims: ShapeLike | None = None) -> Ten
     if not input.ndim:
         return Roll.apply(input, shifts=sh[:1], dims=None)
     return Roll.apply(input, shifts=sh, dims=tuple(d % hi for d in ds))
+
+
+@method()
+def repeat_interleave(input: Tensor, repeats: Tensor | int | None = None,
+                      dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``; of the flattened tensor when ``dim`` is None)
+    repeated ``repeats`` times (an int, or a tensor of one count per element); with
+    ``repeats`` omitted, ``input`` holds the counts and the result repeats their indices."""
+    if repeats is None:
+        counts = input._data
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave: repeats must be a 1-d integer tensor")
+        xp = _dev.array_module(counts)
+        reps = _dev.to_host(counts).tolist()  # CuPy's repeat takes host counts
+        return Tensor._wrap(xp.repeat(xp.arange(counts.shape[0], dtype=np.int64), reps))
+    x = input if dim is not None else reshape(input, (-1,))
+    d = norm_dims(dim, x.ndim)[0] if dim is not None else 0
+    n = x.shape[d]
+    xp = _dev.array_module(x._data)
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.dtype.kind not in "iu" or r.ndim > 1:
+            raise RuntimeError("repeat_interleave: repeats must be an int or a 0-d or 1-d "
+                               "integer tensor")
+        if r.ndim == 1 and r.shape[0] != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {r.shape[0]} and input.size({d}) = {n}")
+        r = _dev.to_host(r).tolist()  # CuPy's repeat takes host counts
+        if builtins.any(k < 0 for k in (r if isinstance(r, list) else [r])):
+            raise RuntimeError("repeats can not be negative")
+    else:
+        r = builtins.int(repeats)
+        if r < 0:
+            raise RuntimeError("repeats can not be negative")
+    idx = xp.repeat(xp.arange(n), r)
+    if output_size is not None and idx.shape[0] != output_size:
+        raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
+                           f"{idx.shape[0]} repeated elements")
+    return Gather.apply(x, key=(slice(None),) * d + (idx,))
+
+
+@method()
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference ``x[i + 1] - x[i]`` along ``dim``, after ``prepend``
+    and ``append`` are joined on (bool tensors: ``x[i + 1] != x[i]``)."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = norm_dims(dim, input.ndim)[0]
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    head = (slice(None),) * d
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi = Index.apply(x, key=head + (slice(1, m),))
+        lo = Index.apply(x, key=head + (slice(0, m - 1),))
+        x = (hi != lo) if x._data.dtype.kind == "b" else hi - lo
+    return x

@@ -18,9 +18,9 @@ from .arith import as_dtype, result_dtype
 from .convert import Cast, is_array, promote
 from .unary import inplace_method
 
-__all__ = ["clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
-           "isclose", "allclose", "equal", "isnan", "isinf", "isfinite", "isposinf", "isneginf",
-           "isreal"]
+__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "eq", "ne",
+           "lt", "le", "gt", "ge", "isclose", "allclose", "equal", "isnan", "isinf", "isfinite",
+           "isposinf", "isneginf", "isreal", "isin"]
 
 
 class Clamp(Op):
@@ -131,9 +131,28 @@ method("clip_")(inplace_method(clamp))
 
 
 @method()
+def clamp_min(input: Tensor, min: TensorOrNumber) -> Tensor:  # noqa: A002
+    """``clamp(input, min=min)``: values below ``min`` raised to it."""
+    return clamp(input, min=min)
+
+
+@method()
+def clamp_max(input: Tensor, max: TensorOrNumber) -> Tensor:  # noqa: A002
+    """``clamp(input, max=max)``: values above ``max`` lowered to it."""
+    return clamp(input, max=max)
+
+
+method("clamp_min_")(inplace_method(clamp_min))
+method("clamp_max_")(inplace_method(clamp_max))
+
+
+@method()
 def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
     """Elementwise maximum, broadcasting, in the operands' promoted dtype; ties share the
     gradient evenly."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise TypeError(f"maximum(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         input, other = promote(input, other)
     return Maximum.apply(input, other)
@@ -143,6 +162,9 @@ def maximum(input: Tensor, other: TensorOrNumber) -> Tensor:
 def minimum(input: Tensor, other: TensorOrNumber) -> Tensor:
     """Elementwise minimum, broadcasting, in the operands' promoted dtype; ties share the
     gradient evenly."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise TypeError(f"minimum(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
     if other.__class__ is not Tensor or other._data.dtype is not input._data.dtype:
         input, other = promote(input, other)
     return Minimum.apply(input, other)
@@ -323,3 +345,23 @@ def isneginf(input: Tensor) -> Tensor:
 def isreal(input: Tensor) -> Tensor:
     """All True: gpugrad's tensors are real (PyTorch's test for a zero imaginary part)."""
     return _classify(input, "isreal", lambda xp, a: xp.ones(a.shape, dtype=bool), ints=True)
+
+
+def isin(elements: TensorOrNumber, test_elements: TensorOrNumber, *,
+         assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Where each of ``elements`` is among ``test_elements`` (either may be a number), as a
+    bool tensor of ``elements``' shape; ``invert=True`` for "not among"."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin(): expected a Tensor for elements or test_elements, got "
+                        f"{type(elements).__name__} and {type(test_elements).__name__}")
+    for x in (elements, test_elements):
+        if not isinstance(x, (Tensor, int, float, bool, np.number, np.bool_)):
+            raise TypeError(f"isin(): expected a Tensor or a number, got {type(x).__name__}")
+    like = elements if isinstance(elements, Tensor) else test_elements
+    assert isinstance(like, Tensor)
+    xp = _dev.array_module(like._data)
+    a = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    b = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    if isinstance(elements, Tensor) and isinstance(test_elements, Tensor):
+        _dev.same_device_or_raise(a, b)
+    return Tensor._wrap(xp.isin(a, b, assume_unique=assume_unique, invert=invert))

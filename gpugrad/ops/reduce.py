@@ -20,12 +20,12 @@ from .._typing import DimLike, DTypeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
-from .compare import maximum, minimum
+from .compare import isnan, maximum, minimum, where
 from .convert import Cast
 
 __all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "amax", "amin",
            "aminmax", "max", "min", "argmax", "argmin", "logsumexp", "any", "all",
-           "count_nonzero"]
+           "count_nonzero", "nansum", "nanmean"]
 
 
 def norm_dims(dim, ndim: int):
@@ -419,6 +419,32 @@ def mean(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,
             f"but got {input.dtype}"
         )
     return Mean.apply(input, dim=_all_if_empty(dim), keepdim=keepdim)
+
+
+@method()
+def nansum(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,
+           dtype: DTypeLike | None = None) -> Tensor:
+    """``sum`` with NaNs counted as zero (they get zero gradients)."""
+    _check_tensor(input, "nansum")
+    if input._data.dtype.kind == "f":
+        input = where(isnan(input), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+@method()
+def nanmean(input: Tensor, dim: DimLike = None, keepdim: bool = False, *,
+            dtype: DTypeLike | None = None) -> Tensor:
+    """``mean`` of the elements that are not NaN (NaN where all are); floating tensors only
+    (or ``dtype=``)."""
+    _check_tensor(input, "nanmean")
+    x = _with_dtype(input, dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_dt.TYPE_NAMES[x.dtype]}")
+    keep = ~isnan(x)
+    count = sum(keep, dim, keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):  # all NaN: 0 / 0 gives NaN
+        return nansum(x, dim, keepdim) / count.to(x.dtype)
 
 
 def _all_if_empty(dim: DimLike) -> DimLike:

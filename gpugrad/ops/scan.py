@@ -300,3 +300,6 @@ def logcumsumexp(input: Tensor, dim: int | None = None, *, axis: int | None = No
         raise NotImplementedError("logcumsumexp: floating tensors only (got "
                                   f"{input.dtype})")
     return LogCumSumExp.apply(input, axis=ax)
+
+
+method("cumsum_")(unary.inplace_method(cumsum))

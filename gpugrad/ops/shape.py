@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 
 from .. import _device as _dev
+from .. import autograd as _ag
+from .. import dtypes as _dt
 from .._typing import ShapeLike
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method, tensor_property
-from .convert import clone
+from .convert import Cast, clone
 from .indexing import Index
 from .reduce import norm_dims
 
@@ -502,6 +504,18 @@ def _check_seq(tensors: Sequence[Tensor], name: str) -> list[Tensor]:
     return seq
 
 
+def _same_dtype(seq: list[Tensor]) -> list[Tensor]:
+    """The tensors of ``seq`` in their promoted dtype (``gpugrad.promote_types`` over all, as
+    PyTorch's cat and stack); a cast input gets its gradient back in its own dtype."""
+    first = seq[0]._data.dtype
+    if builtins.all(x._data.dtype is first for x in seq):
+        return seq
+    r = seq[0].dtype
+    for x in seq[1:]:
+        r = _dt.promote_types(r, x.dtype)
+    return [x if x._data.dtype == r.np else Cast.apply(x, dtype=r.np) for x in seq]
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension ``dim``."""
     seq = _check_seq(tensors, "cat")
@@ -519,7 +533,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 a != b for i, (a, b) in enumerate(zip(x.shape, ref)) if i != d):
             raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}, "
                                f"got {list(ref)} and {list(x.shape)}")
-    return Cat.apply(*seq, dim=d)
+    return Cat.apply(*_same_dtype(seq), dim=d)
 
 
 concat = concatenate = cat
@@ -534,4 +548,82 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(ref)} and {list(x.shape)}")
     d = norm_dims(dim, len(ref) + 1)[0]
-    return Stack.apply(*seq, dim=d)
+    return Stack.apply(*_same_dtype(seq), dim=d)
+
+
+def _restride_(input: Tensor, fn: Any, *args: Any) -> Tensor:
+    """``input.op_(*args)`` for a shape op ``fn``: ``input`` becomes ``fn(input, *args)`` (a view
+    of its storage; a recorded node when it requires grad, refused on a leaf that does), and
+    its version counter is bumped, as PyTorch's metadata-changing in-place ops do."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn.__name__}_(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if _ag.is_grad_enabled() and input._requires_grad:
+        input._check_inplace_leaf()
+        out = fn(input, *args)
+        if out is not input:
+            input._data, input._grad_fn, input._version = out._data, out._grad_fn, out._version
+    else:
+        with _ag.no_grad():
+            input._data = fn(input, *args)._data
+    input._version.v += 1
+    return input
+
+
+@method()
+def unsqueeze_(input: Tensor, dim: int) -> Tensor:
+    """``unsqueeze`` in place: ``input`` gets a dimension of size 1 at ``dim``."""
+    return _restride_(input, unsqueeze, dim)
+
+
+@method()
+def squeeze_(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """``squeeze`` in place: ``input`` loses its dimensions of size 1 (or those in ``dim``)."""
+    return _restride_(input, squeeze, dim)
+
+
+@method()
+def t_(input: Tensor) -> Tensor:
+    """``t`` in place: ``input`` (at most 2-d) transposed."""
+    return _restride_(input, t)
+
+
+@method()
+def transpose_(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose`` in place: dimensions ``dim0`` and ``dim1`` of ``input`` swapped."""
+    return _restride_(input, transpose, dim0, dim1)
+
+
+@method("swapaxes_", "swapdims_")
+def _swapaxes_(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``transpose`` in place."""
+    return _restride_(input, transpose, dim0, dim1)
+
+
+@method()
+def stride(input: Tensor, dim: int | None = None) -> Any:
+    """The step in elements between neighbours along each dimension (a tuple), or along
+    ``dim``; a transposed view has swapped strides, as in PyTorch."""
+    a = input._data
+    steps = tuple(n // a.itemsize for n in a.strides)
+    if dim is None:
+        return steps
+    return steps[norm_dims(dim, max(input.ndim, 1))[0]] if input.ndim else steps[dim]
+
+
+@tensor_property
+def mT(input: Tensor) -> Tensor:  # noqa: N802  (PyTorch's name)
+    """The last two dimensions swapped (matrices or batches of them)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+@tensor_property
+def mH(input: Tensor) -> Tensor:  # noqa: N802  (PyTorch's name)
+    """The conjugate transpose of the last two dimensions: ``mT`` (gpugrad tensors are real)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                           f"Got {input.ndim}-D tensor.")
+    return transpose(input, -2, -1)
