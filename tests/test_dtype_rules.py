@@ -300,3 +300,15 @@ def test_same_dtype_operands_are_not_cast(device):
     assert sorted(names) == ["Add", "Div", "Mul", "Sub"]
     z = x * gg.tensor([2, 3], device=device)
     assert z.grad_fn.name == "Mul" and z.grad_fn.next_fns[0].name == "AccumulateGrad"
+
+
+def test_python_ints_wrap_into_small_integer_tensors():
+    """A Python int outside an integer tensor's range wraps around into it, as PyTorch
+    computes (values from PyTorch 2.13); NumPy alone would raise OverflowError."""
+    a = gg.tensor([1, 2], dtype=gg.uint8)
+    assert (a + (-1)).tolist() == [0, 1] and (a + (-1)).dtype == gg.uint8
+    assert (a * 300).tolist() == [44, 88]
+    assert (a - 3).tolist() == [254, 255] and (5 - a).tolist() == [4, 3]
+    assert (gg.tensor([1], dtype=gg.int8) + 200).tolist() == [-55]
+    assert (gg.tensor([1], dtype=gg.int32) + 2**40).tolist() == [1]
+    assert (gg.tensor([3]) + -5).tolist() == [-2]  # int64: in range, unchanged

@@ -87,6 +87,26 @@ def is_array(x: Any) -> bool:
     return hasattr(x, "__array__") or hasattr(x, "__cuda_array_interface__")
 
 
+_INT_RANGES: dict[Any, tuple[int, int]] = {}
+
+
+def _wrapped(n: int, np_dtype: Any) -> Any:
+    """Python int ``n`` as an operand of an integer tensor: itself where it fits the dtype,
+    else wrapped around into it, as PyTorch computes (``uint8 + (-1)`` subtracts 1 modulo 256;
+    NumPy would raise OverflowError)."""
+    lo_hi = _INT_RANGES.get(np_dtype)
+    if lo_hi is None:
+        info = np.iinfo(np_dtype)
+        lo_hi = _INT_RANGES[np_dtype] = (int(info.min), int(info.max))
+    if lo_hi[0] <= n <= lo_hi[1]:
+        return n
+    bits = np.dtype(np_dtype).itemsize * 8
+    n &= (1 << bits) - 1
+    if lo_hi[0] < 0 and n > lo_hi[1]:
+        n -= 1 << bits
+    return np.dtype(np_dtype).type(n)
+
+
 def promote(t: Tensor, other: Any, floating: bool = False) -> tuple[Any, Any]:
     """``t`` and ``other`` (the operands of a binary op, in either order: a Tensor and a Tensor
     or Python number) with each Tensor cast to the result dtype (``gpugrad.result_type``)
@@ -96,7 +116,12 @@ def promote(t: Tensor, other: Any, floating: bool = False) -> tuple[Any, Any]:
     unchanged. Callers skip this when both operands are Tensors of one dtype."""
     c = other.__class__
     if c is float or c is int:  # the common case first: a number never changes the dtype of a
-        if t._data.dtype.kind == "f" or c is int and not floating:  # tensor of its category
+        kind = t._data.dtype.kind  # tensor of its category
+        if kind == "f":
+            return t, other
+        if c is int and not floating:
+            if kind in "iu":
+                other = _wrapped(other, t._data.dtype)
             return t, other
     elif isinstance(other, Tensor):
         if (t._data.dtype is other._data.dtype
