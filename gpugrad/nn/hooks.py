@@ -197,12 +197,7 @@ def call_with_hooks(module: Module, hooks: ModuleHooks, args: tuple[Any, ...],
         for key, hook in list(hooks.forward.items()):
             if key in hooks.forward_always:
                 called.add(key)
-            if key in hooks.forward_kwargs:
-                res = hook(module, args, kwargs, result)
-            else:
-                res = hook(module, args, result)
-            if res is not None:
-                result = res
+            result = _run_forward_hook(hooks, key, hook, module, args, kwargs, result)
         if bw is not None:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn("For backward hooks to be called, module output should be a "
@@ -215,14 +210,20 @@ def call_with_hooks(module: Module, hooks: ModuleHooks, args: tuple[Any, ...],
             if key not in hooks.forward_always or key in called:
                 continue
             try:
-                if key in hooks.forward_kwargs:
-                    res = hook(module, args, kwargs, result)
-                else:
-                    res = hook(module, args, result)
-                if res is not None:
-                    result = res
+                result = _run_forward_hook(hooks, key, hook, module, args, kwargs, result)
             except Exception as e:
                 warnings.warn("module forward hook with ``always_call=True`` raised an "
                               f"exception that was silenced as another error was raised in "
                               f"forward: {e}", stacklevel=3)
         raise
+
+
+def _run_forward_hook(hooks: Any, key: int, hook: Any, module: Any, args: Any, kwargs: Any,
+                      result: Any) -> Any:
+    """One forward hook's call (with the keyword arguments where it was registered so); its
+    return value, where not None, replaces the result."""
+    if key in hooks.forward_kwargs:
+        res = hook(module, args, kwargs, result)
+    else:
+        res = hook(module, args, result)
+    return result if res is None else res

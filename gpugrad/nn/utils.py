@@ -55,16 +55,17 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     gradient flows back to each parameter). They must share a device."""
     from ..ops.shape import cat
 
-    device = None
-    flat = []
-    for p in parameters:
-        if device is None:
-            device = p.device
-        elif p.device != device:
+    return cat([p.reshape(-1) for p in _on_one_device(parameters)])
+
+
+def _on_one_device(parameters: Iterable[Tensor]) -> list[Tensor]:
+    """The parameters as a list; TypeError (PyTorch's) if they are on several devices."""
+    params = list(parameters)
+    for p in params[1:]:
+        if p.device != params[0].device:
             raise TypeError("Found two parameters on different devices, this is currently not "
                             "supported.")
-        flat.append(p.reshape(-1))
-    return cat(flat)
+    return params
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
@@ -72,14 +73,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     ``param.data = ...``: no graph is recorded)."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected gpugrad.Tensor, but got: {type(vec).__name__}")
-    device = None
     pointer = 0
-    for p in parameters:
-        if device is None:
-            device = p.device
-        elif p.device != device:
-            raise TypeError("Found two parameters on different devices, this is currently not "
-                            "supported.")
+    for p in _on_one_device(parameters):
         n = p.numel()
         p.data = vec[pointer:pointer + n].detach().reshape(p.shape)
         pointer += n
