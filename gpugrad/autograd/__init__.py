@@ -308,7 +308,12 @@ class Op:
         for a, d in zip(args, arrays):
             if isinstance(a, TensorBase) and a._requires_grad:
                 needs.append(True)
-                nexts.append(_edge(a))
+                edge = a._grad_fn  # _edge(a), inlined
+                if edge is None:
+                    edge = a._accum
+                    if edge is None:
+                        edge = a._accum = AccumulateGrad(a)
+                nexts.append(edge)
                 meta.append((d.shape, d.dtype))
             else:
                 needs.append(False)
@@ -319,7 +324,8 @@ class Op:
             t = wrap(fn.forward(*arrays, **kwargs), fn)
         except ValueError as e:
             raise _shape_error(cls, args, e) from None
-        if t._data.dtype.kind != "f":  # integer/bool results carry no gradient
+        dt = t._data.dtype  # integer/bool results carry no gradient (identity tests first)
+        if dt is not _F32 and dt is not _F64 and dt.kind != "f":
             t._grad_fn, t._requires_grad = None, False
             return t
         fn.next_fns = nexts
@@ -414,6 +420,7 @@ def _edge(t):
 
 
 _new = object.__new__
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _NO_NEEDS = [(False,) * n for n in range(8)]
 
 
