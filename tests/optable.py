@@ -129,6 +129,8 @@ CASES = [
          lambda a: np.where(2 * a > 3, a, np.log1p(np.exp(2 * a)) / 2), ((3, 4),), (-3.0, 3.0)),
     Case("clamp", lambda a: a.clamp(-0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7), ((4, 5),)),
     Case("clamp_min", lambda a: gg.clamp(a, min=0.1), lambda a: np.maximum(a, 0.1), ((4, 5),)),
+    Case("hardtanh", lambda a: F.hardtanh(a, -0.5, 0.7), lambda a: np.clip(a, -0.5, 0.7),
+         ((4, 5),)),
     Case("maximum", gg.maximum, np.maximum, ((3, 4), (4,))),
     Case("minimum", gg.minimum, np.minimum, ((3, 4), (3, 1))),
     Case("where", lambda a, b: gg.where(a > 0, a, b), lambda a, b: np.where(a > 0, a, b),

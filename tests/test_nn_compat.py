@@ -394,3 +394,16 @@ def test_parameters_to_vector_and_back(device):
     assert m[0].weight.grad_fn is None
     with pytest.raises(TypeError, match="expected gpugrad.Tensor, but got: list"):
         nn.utils.vector_to_parameters([1.0], m.parameters())
+
+
+def test_hardtanh_and_relu6_pass_no_gradient_at_their_bounds():
+    """PyTorch's hardtanh_backward uses min < x < max (clamp uses <=): values from PyTorch."""
+    x = gg.tensor([-1.0, 0.0, 1.0, 6.0, 7.0], requires_grad=True)
+    F.hardtanh(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+    x.grad = None
+    F.relu6(x).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    x.grad = None
+    x.clamp(-1, 1).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]

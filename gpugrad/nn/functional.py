@@ -18,6 +18,7 @@ from .. import _device as _dev
 from .. import autograd as _ag
 from .. import kernels as _K
 from ..ops import activation as _A
+from ..ops import compare as _C
 from ..ops import nn as _N
 from ..ops.activation import gelu as gelu
 from ..ops.activation import sigmoid as sigmoid
@@ -188,8 +189,14 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     if min_val > max_val:
         raise ValueError(f"min_val cannot be greater than max_val, got {min_val} > {max_val}")
     if inplace:
-        return _write_inplace(input, clamp, float(min_val), float(max_val))
-    return clamp(input, float(min_val), float(max_val))
+        return _write_inplace(input, _hardtanh, float(min_val), float(max_val))
+    return _hardtanh(input, float(min_val), float(max_val))
+
+
+def _hardtanh(input: Tensor, lo: float, hi: float) -> Tensor:
+    if input.__class__ is Tensor and input.dtype.is_floating_point:
+        return _C.Hardtanh.apply(input, min=lo, max=hi)
+    return clamp(input, lo, hi)  # its checks and dtype rules for anything else
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

@@ -24,9 +24,11 @@ __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "whe
 
 
 class Clamp(Op):
-    """Clamp to number bounds; the gradient flows where ``min <= x <= max``."""
+    """Clamp to number bounds; the gradient flows where ``min <= x <= max`` (``strict``:
+    where ``min < x < max``, hardtanh's rule)."""
 
     saved_inputs = (0,)
+    strict = False
 
     def forward(self, x, min=None, max=None):  # noqa: A002  (PyTorch's names)
         self.x, self.lo, self.hi = x, min, max
@@ -36,10 +38,17 @@ class Clamp(Op):
         x, lo, hi, xp = raw(self.x), raw(self.lo), raw(self.hi), self.xp
         g = gy
         if lo is not None:
-            g = xp.where(x >= lo, g, 0.0)
+            g = xp.where((x > lo) if self.strict else (x >= lo), g, 0.0)
         if hi is not None:
-            g = xp.where(x <= hi, g, 0.0)
+            g = xp.where((x < hi) if self.strict else (x <= hi), g, 0.0)
         return (g,)
+
+
+class Hardtanh(Clamp):
+    """``clamp(x, min, max)`` with no gradient at the bounds themselves (PyTorch's hardtanh
+    and relu6; ``clamp`` passes it there)."""
+
+    strict = True
 
 
 class ClampMin(Op):
