@@ -407,3 +407,124 @@ def test_a_failing_step_changes_nothing():
     with pytest.raises(RuntimeError, match="does not match"):
         opt.step()
     assert host(a).tolist() == [1.0, 2.0] and not opt.state
+
+
+# --- LBFGS ----------------------------------------------------------------------------------
+
+def _rosen(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+QA = [[3.0, 0.5, 0.0], [0.5, 2.0, 0.3], [0.0, 0.3, 1.0]]
+QB = [1.0, -2.0, 0.5]
+
+
+def _quad(x):
+    a = gg.tensor(QA, dtype=gg.float64, device=x.device)
+    b = gg.tensor(QB, dtype=gg.float64, device=x.device)
+    return 0.5 * (x * (a @ x)).sum() - (b * x).sum()
+
+
+# After each step(closure): (x, the loss step returned, state["func_evals"], state["n_iter"]),
+# computed by PyTorch 2.13 (CPU, float64, torch.optim.LBFGS([x], **kw)), rounded to 12 decimals.
+TORCH_LBFGS = [
+    ('rosen', [-1.5, 2.0], {'lr': 1, 'max_iter': 5}, [
+        ([-1.410562106181, 2.004367900334], 12.5, 5, 5),
+        ([-1.357517417154, 1.813262582038], 5.832367086698, 10, 10),
+        ([-0.682816581835, 0.32968065359], 5.645450838934, 15, 15),
+        ([-0.781122729832, 0.613135291681], 4.696675764444, 20, 20),
+    ]),
+    ('rosen', [-1.5, 2.0], {'lr': 1, 'max_iter': 10,
+                            'line_search_fn': 'strong_wolfe'}, [
+        ([-1.076826561415, 1.111227482345], 12.5, 12, 10),
+        ([-0.188080519623, 0.019626940366], 4.546767747884, 24, 18),
+        ([0.639260432417, 0.39511958517], 1.436333197526, 37, 27),
+    ]),
+    ('rosen', [-1.2, 1.0], {'lr': 0.5, 'max_iter': 7, 'history_size': 3,
+                            'line_search_fn': 'strong_wolfe'}, [
+        ([-1.023324789032, 1.059521817195], 24.2, 8, 7),
+        ([-0.917114684894, 0.805765531172], 4.109041637033, 16, 14),
+        ([-0.344417404594, 0.085024612488], 3.800176556753, 24, 20),
+    ]),
+    ('quad', [1.0, 1.0, 1.0], {'lr': 0.8, 'max_iter': 4, 'history_size': 2}, [
+        ([0.537969995482, -1.235383150611, 0.796511639195], 4.3, 4, 4),
+        ([0.543954962002, -1.26829279673, 0.880767154921], -1.756986269217, 8, 8),
+        ([0.544697905671, -1.268234704585, 0.880461071916], -1.760719894543, 12, 12),
+    ]),
+]
+
+
+def _lbfgs_run(fname, x0, kw, steps, device):
+    f = _rosen if fname == "rosen" else _quad
+    x = gg.tensor(x0, dtype=gg.float64, device=device, requires_grad=True)
+    opt = optim.LBFGS([x], **kw)
+
+    def closure():
+        opt.zero_grad()
+        loss = f(x)
+        loss.backward()
+        return loss
+
+    rows = []
+    for _ in range(steps):
+        loss = float(opt.step(closure))
+        rows.append((host(x).tolist(), loss, opt.state[x]["func_evals"], opt.state[x]["n_iter"]))
+    return rows, opt, x, closure
+
+
+@pytest.mark.parametrize("fname, x0, kw, want", TORCH_LBFGS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(TORCH_LBFGS)])
+def test_lbfgs_matches_pytorch(fname, x0, kw, want, device):
+    got, _, _, _ = _lbfgs_run(fname, x0, kw, len(want), device)
+    for (x, loss, evals, iters), (wx, wloss, wevals, witers) in zip(got, want):
+        np.testing.assert_allclose(x, wx, rtol=0, atol=1e-9)
+        assert loss == pytest.approx(wloss, abs=1e-9)
+        assert (evals, iters) == (wevals, witers)
+
+
+def test_lbfgs_converges_and_stops_at_the_gradient_tolerance():
+    rows, opt, x, closure = _lbfgs_run("quad", [1.0, 1.0, 1.0],
+                                       dict(line_search_fn="strong_wolfe", tolerance_grad=1e-10,
+                                            tolerance_change=1e-14), 3, "cpu")
+    want = np.linalg.solve(np.array(QA), np.array(QB))
+    np.testing.assert_allclose(host(x), want, atol=1e-8)
+    evals = opt.state[x]["func_evals"]
+    opt.step(closure)  # the gradient is already below tolerance_grad: one evaluation, no move
+    assert opt.state[x]["func_evals"] == evals + 1
+
+
+def test_lbfgs_state_dict_round_trip(tmp_path):
+    fname, x0, kw, want = TORCH_LBFGS[1]
+    _, opt, x, _ = _lbfgs_run(fname, x0, kw, 1, "cpu")
+    gg.save(opt.state_dict(), tmp_path / "lbfgs.pt")
+    y = gg.tensor(host(x), dtype=gg.float64, requires_grad=True)
+    again = optim.LBFGS([y], lr=0.1)
+    again.load_state_dict(gg.load(tmp_path / "lbfgs.pt"))
+    assert again.param_groups[0]["line_search_fn"] == "strong_wolfe"
+
+    def closure():
+        again.zero_grad()
+        loss = _rosen(y)
+        loss.backward()
+        return loss
+
+    for wx, wloss, wevals, witers in want[1:]:
+        assert float(again.step(closure)) == pytest.approx(wloss, abs=1e-9)
+        np.testing.assert_allclose(host(y), wx, rtol=0, atol=1e-9)
+        assert (again.state[y]["func_evals"], again.state[y]["n_iter"]) == (wevals, witers)
+
+
+def test_lbfgs_defaults_and_errors():
+    x = gg.zeros(2, requires_grad=True)
+    opt = optim.LBFGS([x])
+    assert {k: v for k, v in opt.defaults.items()} == dict(
+        lr=1, max_iter=20, max_eval=25, tolerance_grad=1e-7, tolerance_change=1e-9,
+        history_size=100, line_search_fn=None)
+    with pytest.raises(ValueError, match="per-parameter options"):
+        optim.LBFGS([{"params": [x]}, {"params": [gg.zeros(1, requires_grad=True)]}])
+    with pytest.raises(ValueError, match="strong_wolfe"):
+        optim.LBFGS([x], line_search_fn="backtracking")
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.LBFGS([x], lr=-1.0)
+    with pytest.raises(RuntimeError, match="closure"):
+        opt.step()

@@ -44,8 +44,8 @@ def check_flags(group: dict[str, Any]) -> None:
 
     ``foreach`` and ``fused`` choose between PyTorch's kernels; gpugrad's update of a
     parameter is already one fused kernel (on CUDA), so they change nothing here but must be
-    None or a bool, and not both True. ``capturable`` is accepted (a step reads no device value
-    back to the host that a CUDA graph could not replay). ``differentiable=True`` (autograd
+    None or a bool, and not both True. ``capturable`` is accepted and changes nothing.
+    ``differentiable=True`` (autograd
     through the step) is not supported: NotImplementedError.
     """
     for k in ("foreach", "fused"):
