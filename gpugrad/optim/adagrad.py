@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import Tensor, full_like
 from .. import kernels as K
-from .optimizer import Optimizer, ParamsT, check_nonneg
+from .optimizer import Optimizer, ParamsT, check_nonneg, next_step
 
 
 class Adagrad(Optimizer):
@@ -20,9 +20,9 @@ class Adagrad(Optimizer):
         sum = sum + g * g                             (sum starts at initial_accumulator_value)
         p = p - clr * g / (sqrt(sum) + eps)
 
-    State: ``step`` and ``sum``, created for every parameter when the optimizer is built (as
-    PyTorch does; parameters of groups added later get theirs on their first step). On CUDA
-    each parameter's update is one fused kernel.
+    State: ``step`` (an int) and ``sum``, created for every parameter when the optimizer is
+    built (as PyTorch does; parameters of groups added later get theirs on their first step).
+    On CUDA each parameter's update is one fused kernel.
 
     Args:
         params: tensors or parameter-group dicts.
@@ -32,17 +32,24 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of ``sum`` (default 0).
         eps: added to the denominator (default 1e-10).
         maximize: maximize the objective instead of minimizing it.
+        foreach, fused: PyTorch's kernel choices (None, True or False); gpugrad updates each
+            parameter in one fused kernel whatever they say.
+        differentiable: must be False (NotImplementedError otherwise).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable, fused=fused))
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(group, p, self.state.setdefault(p, {}))
+
+    _scalar_state = ("step",)
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -59,7 +66,7 @@ class Adagrad(Optimizer):
                 state: dict[str, Any]) -> None:
         if not state:
             self._init_state(group, p, state)
-        state["step"] += 1
-        clr = float(group["lr"]) / (1.0 + (state["step"] - 1) * float(group["lr_decay"]))
+        step = next_step(state)
+        clr = float(group["lr"]) / (1.0 + (step - 1) * float(group["lr_decay"]))
         K.TABLE["adagrad_update"](grad, clr, float(group["weight_decay"]), float(group["eps"]),
                                   p._data, state["sum"]._data)

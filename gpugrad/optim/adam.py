@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import Tensor, zeros_like
 from .. import kernels as K
-from .optimizer import Optimizer, ParamsT, bias_corrections, check_betas, check_nonneg
+from .optimizer import Optimizer, ParamsT, bias_corrections, check_betas, check_nonneg, next_step
 
 
 class Adam(Optimizer):
@@ -24,7 +24,8 @@ class Adam(Optimizer):
         denom = sqrt(v) / sqrt(1 - beta2^t) + eps
         p = p - lr / (1 - beta1^t) * exp_avg / denom
 
-    State: ``step``, ``exp_avg``, ``exp_avg_sq`` and, with amsgrad, ``max_exp_avg_sq``. On
+    State: ``step`` (an int; PyTorch keeps a 0-d tensor), ``exp_avg``, ``exp_avg_sq`` and,
+    with amsgrad, ``max_exp_avg_sq``. On
     CUDA each parameter's update (p and its state together) is one fused kernel.
 
     Args:
@@ -36,15 +37,24 @@ class Adam(Optimizer):
         amsgrad: use the running maximum of exp_avg_sq (Reddi et al.).
         maximize: maximize the objective instead of minimizing it.
         decoupled_weight_decay: decay the weights directly, as AdamW does.
+        foreach, fused: PyTorch's kernel choices (None, True or False); gpugrad updates each
+            parameter in one fused kernel whatever they say.
+        capturable: accepted for PyTorch compatibility.
+        differentiable: must be False (NotImplementedError otherwise).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
-                                      decoupled_weight_decay=decoupled_weight_decay))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused, decoupled_weight_decay=decoupled_weight_decay))
+
+    _scalar_state = ("step",)
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -60,9 +70,9 @@ class Adam(Optimizer):
         amsgrad = bool(group["amsgrad"])
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = zeros_like(p)
-        state["step"] += 1
+        step = next_step(state)
         beta1, beta2 = (float(b) for b in group["betas"])
-        bc1, bc2_sqrt = bias_corrections(beta1, beta2, state["step"])
+        bc1, bc2_sqrt = bias_corrections(beta1, beta2, step)
         args = (grad, float(group["lr"]), beta1, beta2, float(group["eps"]),
                 float(group["weight_decay"]), bc1, bc2_sqrt,
                 bool(group["decoupled_weight_decay"]),
@@ -81,6 +91,8 @@ class AdamW(Adam):
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

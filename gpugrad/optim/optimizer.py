@@ -38,6 +38,28 @@ def check_nonneg(value: Any, what: str) -> None:
         raise ValueError(f"Invalid {what}: {value}")
 
 
+def check_flags(group: dict[str, Any]) -> None:
+    """Check PyTorch's implementation switches ``foreach``, ``fused``, ``capturable`` and
+    ``differentiable`` where a group has them.
+
+    ``foreach`` and ``fused`` choose between PyTorch's kernels; gpugrad's update of a
+    parameter is already one fused kernel (on CUDA), so they change nothing here but must be
+    None or a bool, and not both True. ``capturable`` is accepted and changes nothing.
+    ``differentiable=True`` (autograd
+    through the step) is not supported: NotImplementedError.
+    """
+    for k in ("foreach", "fused"):
+        v = group.get(k)
+        if v is not None and not isinstance(v, bool):
+            raise TypeError(f"{k} must be None or a bool, got {type(v).__name__}: {v!r}")
+    if group.get("fused") and group.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if group.get("differentiable"):
+        raise NotImplementedError(
+            "differentiable=True (autograd through the optimizer step) is not supported by "
+            "gpugrad's optimizers; use differentiable=False")
+
+
 def check_betas(betas: Any) -> None:
     """Two coefficients, each in [0, 1)."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -62,12 +84,16 @@ class Optimizer:
     defaults: dict[str, Any]
     state: dict[Tensor, dict[str, Any]]
     param_groups: list[dict[str, Any]]
+    _scalar_state: tuple[str, ...] = ()
+    """State entries that are numbers (``step``): loaded from a number or a one-element
+    tensor (PyTorch's 0-d float32 ``step``), never shaped like p."""
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
         self._validate(defaults)
+        check_flags(defaults)
         self.defaults = dict(defaults)
         self.state = {}
         self.param_groups = []
@@ -120,6 +146,7 @@ class Optimizer:
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         self._validate(group)
+        check_flags(group)
         group["params"] = params
         self.param_groups.append(group)
 
@@ -155,7 +182,7 @@ class Optimizer:
                 g = p._grad
                 if g is not None:
                     state = states.get(p)
-                    _check_pair(p, g, state)
+                    _check_pair(p, g, state, self._scalar_state)
                     todo.append((group, p, g, state))
         for group, p, g, state in todo:
             if state is None:
@@ -217,6 +244,7 @@ class Optimizer:
             if isinstance(g.get("betas"), list):
                 g["betas"] = tuple(g["betas"])
             self._validate(g)
+            check_flags(g)
             new_groups.append(g)
         new_state = {}
         for mine, theirs in zip(self.param_groups, groups):
@@ -226,7 +254,9 @@ class Optimizer:
                     continue
                 st = {}
                 for k, v in saved.items():
-                    if isinstance(v, (Tensor, np.ndarray)):
+                    if k in self._scalar_state:
+                        v = _scalar_value(k, i, v)
+                    elif isinstance(v, (Tensor, np.ndarray)):
                         if tuple(v.shape) != tuple(p.shape):
                             raise ValueError(f"state {k!r} of parameter {i} has shape "
                                              f"{list(v.shape)}, expected {list(p.shape)}")
@@ -257,7 +287,8 @@ def _fits(a: Any, d: Any) -> bool:
             and (isinstance(d, np.ndarray) or a.device == d.device))
 
 
-def _check_pair(p: Tensor, g: Any, state: dict[str, Any] | None) -> None:
+def _check_pair(p: Tensor, g: Any, state: dict[str, Any] | None,
+                scalars: tuple[str, ...] = ()) -> None:
     """Raise before any write if p's gradient or state does not fit p."""
     d = p._data
     if not (g.__class__ is d.__class__ is np.ndarray and g.shape == d.shape
@@ -267,7 +298,7 @@ def _check_pair(p: Tensor, g: Any, state: dict[str, Any] | None) -> None:
                            "it in shape, dtype or device")
     if state:
         for k, v in state.items():
-            if isinstance(v, Tensor) and not _fits(v._data, d):
+            if isinstance(v, Tensor) and k not in scalars and not _fits(v._data, d):
                 raise RuntimeError(
                     f"optimizer state {k!r} ({list(v.shape)}, {v.dtype}, {v.device}) does not "
                     f"match its parameter ({list(d.shape)}, {p.dtype}, {p.device}); was the "
@@ -277,3 +308,31 @@ def _check_pair(p: Tensor, g: Any, state: dict[str, Any] | None) -> None:
 def bias_corrections(beta1: float, beta2: float, step: int) -> tuple[float, float]:
     """Adam's ``1 - beta1^t`` and ``sqrt(1 - beta2^t)``."""
     return 1.0 - beta1**step, math.sqrt(1.0 - beta2**step)
+
+
+def _scalar_value(key: str, index: int, v: Any) -> int | float:
+    """A loaded scalar state entry (a number, or a one-element tensor or array as PyTorch
+    saves ``step``) as a Python number: an int where it is integral."""
+    if isinstance(v, (Tensor, np.ndarray)):
+        if (v.size if isinstance(v, np.ndarray) else v.numel()) != 1:
+            raise ValueError(f"state {key!r} of parameter {index} must be a single number, got "
+                             f"shape {list(v.shape)}")
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise ValueError(f"state {key!r} of parameter {index} must be a number, got "
+                         f"{type(v).__name__}: {v!r}")
+    v = float(v)
+    return int(v) if key == "step" and v.is_integer() else v
+
+
+def next_step(state: dict[str, Any]) -> int:
+    """Advance ``state["step"]`` by one and return the new count.
+
+    The count is a Python int (PyTorch holds a 0-d float32 tensor): ``gpugrad.compile`` tells
+    a step that must run as Python on replay by this value changing. A tensor left there (a
+    state dict from PyTorch assigned by hand) is read too.
+    """
+    s = state["step"]
+    t = int(s.item() if isinstance(s, Tensor) else s) + 1
+    state["step"] = t
+    return t

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import Tensor, zeros_like
 from .. import kernels as K
-from .optimizer import Optimizer, ParamsT, check_nonneg
+from .optimizer import Optimizer, ParamsT, check_nonneg, next_step
 
 
 class RMSprop(Optimizer):
@@ -28,8 +28,8 @@ class RMSprop(Optimizer):
         else:
             p = p - lr * g / (sqrt(v) + eps)
 
-    The square root is taken before eps is added (TensorFlow swaps the two). State: ``step``,
-    ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered). On CUDA
+    The square root is taken before eps is added (TensorFlow swaps the two). State: ``step``
+    (an int), ``square_avg``, ``momentum_buffer`` (momentum > 0), ``grad_avg`` (centered). On CUDA
     each parameter's update is one fused kernel.
 
     Args:
@@ -41,13 +41,22 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalize by an estimate of the gradient's variance.
         maximize: maximize the objective instead of minimizing it.
+        foreach: PyTorch's kernel choice (None, True or False); gpugrad updates each
+            parameter in one fused kernel whatever it says.
+        capturable: accepted for PyTorch compatibility.
+        differentiable: must be False (NotImplementedError otherwise).
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+                 centered: bool = False, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered,
+                                      capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
+
+    _scalar_state = ("step",)
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
@@ -65,7 +74,7 @@ class RMSprop(Optimizer):
             state["momentum_buffer"] = zeros_like(p)
         if centered and "grad_avg" not in state:
             state["grad_avg"] = zeros_like(p)
-        state["step"] += 1
+        next_step(state)
         args = [grad, float(group["lr"]), float(group["alpha"]), float(group["eps"]),
                 float(group["weight_decay"])]
         outs = [p._data, state["square_avg"]._data]
