@@ -25,7 +25,7 @@ from ._registry import method
 from .compare import clamp, where
 from .linalg import vector_norm
 from .shape import diagonal, stack
-from .unary import floating, log
+from .unary import floating, log, log1p
 
 __all__ = ["cdist", "dist", "cosine_similarity", "pairwise_distance", "tensordot", "trace",
            "cross", "logit", "tril_indices", "triu_indices", "searchsorted", "bucketize",
@@ -181,7 +181,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     x = floating(_need(input, "logit", "input"), "logit")
     if eps is not None:
         x = clamp(x, float(eps), 1.0 - float(eps))
-    return log(x / (1.0 - x))
+    return log(x) - log1p(-x)
 
 
 # --- index-valued ----------------------------------------------------------------------------
