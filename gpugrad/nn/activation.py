@@ -6,7 +6,8 @@ its constructor arguments, docstring and ``extra_repr`` from the record, its for
 record's op. Adding a record adds its layer (and ``gpugrad.nn`` exports it); what type
 checkers see of a generated layer is declared below under ``TYPE_CHECKING`` (a test keeps
 the two equal). The others (SiLU, ELU, Softplus, Mish, Hardtanh, ReLU6, PReLU, LogSoftmax,
-Softmin) are written out, each a thin face over ``nn.functional``.
+Softmin, LogSigmoid, SELU, CELU, Hardswish, Hardsigmoid, GLU, Threshold) are written out, each
+a thin face over ``nn.functional``.
 """
 
 from __future__ import annotations
