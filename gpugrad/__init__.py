@@ -72,6 +72,7 @@ from .ops.arrange import *
 from .ops.compare import *
 from .ops.convert import *
 from .ops.einsum import *
+from .ops.extra import *
 from .ops.convert import channels_last as channels_last
 from .ops.convert import contiguous_format as contiguous_format
 from .ops.convert import preserve_format as preserve_format

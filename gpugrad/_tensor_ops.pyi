@@ -464,6 +464,13 @@ class TensorOps:
         """
         ...
 
+    def bincount(self, weights: Tensor | None = ..., minlength: builtins.int = ...) -> Tensor:
+        """How often each value ``0..max(input)`` occurs in the 1-d non-negative integer
+        ``input`` (at least ``minlength`` bins); with ``weights``, the sum of the weights of each
+        value's positions (float64 unless the weights are float32/float16, as PyTorch).
+        """
+        ...
+
     def bitwise_and(self, other: TensorOrNumber) -> Tensor:
         """Elementwise bitwise AND of bool or integer operands (bool & bool is bool)."""
         ...
@@ -536,6 +543,12 @@ class TensorOps:
 
     def ceil_(self) -> Tensor:
         """``ceil`` in place: its result written into ``input``."""
+        ...
+
+    def cholesky(self, upper: builtins.bool = ...) -> Tensor:
+        """``cholesky(upper=False)``: the Cholesky factor (PyTorch's deprecated ``torch.cholesky``
+        argument order).
+        """
         ...
 
     def chunk(self, chunks: builtins.int, dim: builtins.int = ...) -> tuple[Tensor, ...]:
@@ -614,6 +627,12 @@ class TensorOps:
         """The tensor on the CPU (itself if already there)."""
         ...
 
+    def cross(self, other: Tensor, dim: builtins.int | None = ...) -> Tensor:
+        """The cross product of 3-vectors along ``dim`` (the inputs broadcast); ``dim=None``: the
+        first dimension of size 3 (PyTorch's deprecated default; ``linalg.cross`` uses -1).
+        """
+        ...
+
     def cuda(self, device: DeviceLike | None = ...) -> Tensor:
         """The tensor on a CUDA device (the current one by default, or ``device``: an index or
         a ``"cuda:N"`` name).
@@ -644,6 +663,12 @@ class TensorOps:
         """``cumsum`` in place: its result written into ``input``."""
         ...
 
+    def det(self) -> Tensor:
+        """The determinant of a square matrix (or of each of a batch); differentiable where the
+        matrix is invertible.
+        """
+        ...
+
     def diag(self, diagonal: builtins.int = ...) -> Tensor:
         """A 1-d input as the ``diagonal`` of a square matrix; a 2-d input's ``diagonal`` as a
         1-d tensor (a copy).
@@ -672,6 +697,10 @@ class TensorOps:
         """The ``n``-th forward difference ``x[i + 1] - x[i]`` along ``dim``, after ``prepend``
         and ``append`` are joined on (bool tensors: ``x[i + 1] != x[i]``).
         """
+        ...
+
+    def dist(self, other: Tensor, p: builtins.float = ...) -> Tensor:
+        """The ``p``-norm of ``input - other`` (broadcast), over all elements."""
         ...
 
     def div(self, other: TensorOrNumber, *, rounding_mode: str | None = ...) -> Tensor:
@@ -927,6 +956,10 @@ class TensorOps:
         """The tensor as int32 (itself if it already is); ``memory_format`` is accepted and ignored."""
         ...
 
+    def inverse(self) -> Tensor:
+        """The inverse of a square matrix (or of each of a batch); differentiable."""
+        ...
+
     def isclose(self, other: TensorOrNumber, rtol: builtins.float = ..., atol: builtins.float = ..., equal_nan: builtins.bool = ...) -> Tensor:
         """Elementwise ``|input - other| <= atol + rtol * |other|`` as a bool tensor."""
         ...
@@ -1031,6 +1064,10 @@ class TensorOps:
         """``log(cumsum(exp(input), dim))``, computed stably (floating tensors)."""
         ...
 
+    def logdet(self) -> Tensor:
+        """``log(det(A))``: NaN where the determinant is negative, -inf where it is zero."""
+        ...
+
     def logical_and(self, other: Tensor) -> Tensor:
         """Elementwise ``input and other`` of the truth values (nonzero is True), as bool."""
         ...
@@ -1061,6 +1098,12 @@ class TensorOps:
 
     def logical_xor_(self, other: Tensor) -> Tensor:
         """``logical_xor`` in place: its result written into ``input``."""
+        ...
+
+    def logit(self, eps: builtins.float | None = ...) -> Tensor:
+        """``log(x / (1 - x))``; with ``eps``, ``x`` is first clamped to ``[eps, 1 - eps]`` (and
+        gets no gradient outside it).
+        """
         ...
 
     def logsumexp(self, dim: DimLike = ..., keepdim: builtins.bool = ..., *, axis: DimLike = ..., keepdims: builtins.bool | None = ...) -> Tensor:
@@ -1463,6 +1506,12 @@ class TensorOps:
         """``sinh`` in place: its result written into ``input``."""
         ...
 
+    def slogdet(self) -> Any:
+        """``(sign, logabsdet)`` of the determinant; ``logabsdet`` differentiable where the
+        matrix is invertible (``sign`` is not).
+        """
+        ...
+
     def softmax(self, dim: builtins.int | None = ..., dtype: Any = ...) -> Tensor:
         """``exp(x) / sum(exp(x), dim)``, computed stably; ``dtype`` casts the input first."""
         ...
@@ -1607,6 +1656,10 @@ class TensorOps:
         """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements along
         ``dim``, in order (NaN counts as the largest). The gradient flows back to the indices.
         """
+        ...
+
+    def trace(self) -> Tensor:
+        """The sum of a matrix's main diagonal (integer inputs sum to int64, as ``sum``)."""
         ...
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:

@@ -2,11 +2,23 @@
 
 ``norm`` picks a vector or a matrix norm from ``ord`` and ``dim`` as ``torch.linalg.norm``
 does; ``vector_norm`` and ``matrix_norm`` are the two kinds; ``svdvals`` the singular values.
+``inv``, ``solve``, ``det``, ``slogdet`` and ``cholesky`` are differentiable (twice and more);
+``qr``, ``eigh`` and ``svd`` compute values only.
 The ops behind them live in ``gpugrad/ops/linalg.py``.
 """
 
 from __future__ import annotations
 
+from .ops.extra import LinAlgError as LinAlgError
+from .ops.extra import det as det
+from .ops.extra import inverse as inv
+from .ops.extra import linalg_cholesky as cholesky
+from .ops.extra import linalg_cross as cross
+from .ops.extra import linalg_eigh as eigh
+from .ops.extra import linalg_qr as qr
+from .ops.extra import linalg_solve as solve
+from .ops.extra import linalg_svd as svd
+from .ops.extra import slogdet as slogdet
 from .ops.linalg import SingularValues
 from .ops.linalg import linalg_norm as norm
 from .ops.linalg import matmul as matmul
@@ -14,7 +26,8 @@ from .ops.linalg import matrix_norm as matrix_norm
 from .ops.linalg import vector_norm as vector_norm
 from .tensor import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "svdvals", "vecdot"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "matmul", "svdvals", "vecdot", "cross", "inv",
+           "solve", "det", "slogdet", "cholesky", "qr", "eigh", "svd", "LinAlgError"]
 
 
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803  (PyTorch's name)

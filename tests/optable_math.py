@@ -245,3 +245,142 @@ def _put_along_ref(a):
 def _lse_keep(a):
     m = a.max(0, keepdims=True)
     return np.log(np.exp(a - m).sum(0, keepdims=True)) + m
+
+
+# --- nn.functional compositions: padding, distances, activations, attention -------------------
+
+def _np_cos(a, b, axis, eps=1e-8):
+    na = np.maximum(np.sqrt((a * a).sum(axis, keepdims=True)), eps)
+    nb = np.maximum(np.sqrt((b * b).sum(axis, keepdims=True)), eps)
+    return ((a / na) * (b / nb)).sum(axis)
+
+
+def _np_sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def _np_sdpa(q, k, v, keep=None, bias=None, scale=None):
+    s = q @ np.swapaxes(k, -1, -2) * (1 / np.sqrt(q.shape[-1]) if scale is None else scale)
+    if bias is not None:
+        s = s + bias
+    if keep is not None:
+        s = np.where(keep, s, -np.inf)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    return (e / e.sum(-1, keepdims=True)) @ v
+
+
+_SELU_A, _SELU_S = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+_KEEP = np.array([[1, 0, 1, 1, 0], [1, 1, 0, 0, 1], [0, 1, 1, 1, 1]], dtype=bool)
+_PAD_NP = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+CASES += [
+    Case("pad_constant", lambda a: gg.nn.functional.pad(a, (1, 2, 0, 3, 2, 1), value=1.5),
+         lambda a: np.pad(a, ((2, 1), (0, 3), (1, 2)), constant_values=1.5), ((2, 3, 4),)),
+    Case("pad_constant_crop", lambda a: gg.nn.functional.pad(a, (-1, 2, 1, -1)),
+         lambda a: np.pad(a[:, :-1, 1:], ((0, 0), (1, 0), (0, 2))), ((2, 3, 4),)),
+    *[Case(f"pad_{mode}", lambda a, mode=mode: gg.nn.functional.pad(a, (2, 1, 1, 2), mode=mode),
+           lambda a, mode=mode: np.pad(a, ((0, 0), (1, 2), (2, 1)), mode=_PAD_NP[mode]),
+           ((2, 3, 4),)) for mode in _PAD_NP],
+    Case("pad_reflect_1d", lambda a: gg.nn.functional.pad(a, (3, 2), mode="reflect"),
+         lambda a: np.pad(a, ((0, 0), (3, 2)), mode="reflect"), ((2, 4),)),
+    Case("cosine_similarity", lambda a, b: gg.nn.functional.cosine_similarity(a, b),
+         lambda a, b: _np_cos(a, b, 1), ((2, 3, 4), (3, 4))),
+    Case("cosine_similarity_top", lambda a, b: gg.cosine_similarity(a, b, dim=-1),
+         lambda a, b: _np_cos(a, b, -1), ((3, 4), (3, 4))),
+    Case("pairwise_distance", lambda a, b: gg.nn.functional.pairwise_distance(a, b),
+         lambda a, b: np.sqrt(((a - b + 1e-6) ** 2).sum(-1)), ((3, 4), (3, 4))),
+    Case("pairwise_distance_p3_keep",
+         lambda a, b: gg.nn.functional.pairwise_distance(a, b, p=3.0, keepdim=True),
+         lambda a, b: (np.abs(a - b + 1e-6) ** 3).sum(-1, keepdims=True) ** (1 / 3),
+         ((3, 4), (4,))),
+    Case("logsigmoid", gg.nn.functional.logsigmoid, lambda a: np.log(_np_sigmoid(a)), ((3, 4),),
+         (-5.0, 5.0)),
+    Case("selu", gg.nn.functional.selu,
+         lambda a: _SELU_S * np.where(a > 0, a, _SELU_A * np.expm1(a)), ((3, 4),)),
+    Case("celu", lambda a: gg.nn.functional.celu(a, alpha=0.7),
+         lambda a: np.where(a > 0, a, 0.7 * np.expm1(a / 0.7)), ((3, 4),)),
+    Case("hardswish", gg.nn.functional.hardswish,
+         lambda a: a * np.clip(a + 3, 0, 6) / 6, ((3, 4),), (-4.0, 4.0)),
+    Case("hardsigmoid", gg.nn.functional.hardsigmoid,
+         lambda a: np.clip(a + 3, 0, 6) / 6, ((3, 4),), (-4.0, 4.0)),
+    Case("glu", lambda a: gg.nn.functional.glu(a, dim=1),
+         lambda a: a[:, :2] * _np_sigmoid(a[:, 2:]), ((3, 4),)),
+    Case("threshold", lambda a: gg.nn.functional.threshold(a, 0.1, -2.0),
+         lambda a: np.where(a > 0.1, a, -2.0), ((3, 4),)),
+    Case("sdpa", lambda q, k, v: gg.nn.functional.scaled_dot_product_attention(q, k, v),
+         _np_sdpa, ((2, 3, 4), (2, 5, 4), (2, 5, 2))),
+    Case("sdpa_causal_scale",
+         lambda q, k, v: gg.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                                                       scale=0.5),
+         lambda q, k, v: _np_sdpa(q, k, v, keep=np.tri(3, 5, dtype=bool), scale=0.5),
+         ((2, 3, 4), (2, 5, 4), (2, 5, 2))),
+    Case("sdpa_bool_mask",
+         lambda q, k, v: gg.nn.functional.scaled_dot_product_attention(
+             q, k, v, attn_mask=gg.tensor(_KEEP)),
+         lambda q, k, v: _np_sdpa(q, k, v, keep=_KEEP), ((2, 3, 4), (2, 5, 4), (2, 5, 2))),
+    Case("sdpa_float_mask",
+         lambda q, k, v, m: gg.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+         lambda q, k, v, m: _np_sdpa(q, k, v, bias=m), ((3, 4), (5, 4), (5, 2), (3, 5))),
+]
+
+
+# --- distances, contractions and linear algebra (gpugrad/ops/extra.py) ----------------------
+
+_E4 = 3.0 * np.eye(4)  # added to the random input: a well-conditioned matrix
+
+
+def _np_spd(a):
+    return a @ np.swapaxes(a, -1, -2) + np.eye(a.shape[-1])
+
+
+def _gg_spd(a):
+    return a @ a.mT + gg.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _np_cross(a, b, axis):
+    return np.cross(a, b, axis=axis)
+
+
+CASES += [
+    Case("cdist", gg.cdist, lambda a, b: np.sqrt(((a[:, :, None] - b[:, None]) ** 2).sum(-1)),
+         ((2, 3, 4), (2, 5, 4))),
+    Case("cdist_p1_bcast", lambda a, b: gg.cdist(a, b, p=1.0),
+         lambda a, b: np.abs(a[:, :, None] - b[None, None]).sum(-1), ((2, 3, 4), (5, 4))),
+    Case("dist_p3", lambda a, b: a.dist(b, 3), lambda a, b: (np.abs(a - b) ** 3).sum() ** (1 / 3),
+         ((3, 4), (4,))),
+    Case("tensordot", lambda a, b: gg.tensordot(a, b, dims=([1, 2], [1, 0])),
+         lambda a, b: np.tensordot(a, b, axes=([1, 2], [1, 0])), ((2, 3, 4), (4, 3, 5))),
+    Case("tensordot_int", lambda a, b: gg.tensordot(a, b, 1),
+         lambda a, b: np.tensordot(a, b, 1), ((2, 3), (3, 4))),
+    Case("trace", lambda a: a.trace(), np.trace, ((3, 4),)),
+    Case("cross_dim", lambda a, b: gg.cross(a, b, dim=0), lambda a, b: _np_cross(a, b, 0),
+         ((3, 4), (3, 4))),
+    Case("linalg_cross_bcast", gg.linalg.cross, lambda a, b: _np_cross(a, b, -1),
+         ((4, 3), (1, 3))),
+    Case("logit", gg.logit, lambda a: np.log(a / (1 - a)), ((3, 4),), (0.05, 0.95)),
+    Case("logit_eps", lambda a: a.logit(eps=0.2), lambda a: np.log(np.clip(a, 0.2, 0.8)
+                                                                   / (1 - np.clip(a, 0.2, 0.8))),
+         ((3, 4),), (0.05, 0.95)),
+    Case("linalg_inv", lambda a: gg.linalg.inv(a + gg.tensor(_E4, dtype=a.dtype)),
+         lambda a: np.linalg.inv(a + _E4), ((2, 4, 4),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("inverse_method", lambda a: (a + gg.tensor(_E4, dtype=a.dtype)).inverse(),
+         lambda a: np.linalg.inv(a + _E4), ((4, 4),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("linalg_solve", lambda a, b: gg.linalg.solve(a + gg.tensor(_E4, dtype=a.dtype), b),
+         lambda a, b: np.linalg.solve(a + _E4, b), ((2, 4, 4), (2, 4, 3)), fwd_tol=1e-4,
+         f64_tol=1e-10),
+    Case("linalg_solve_vector", lambda a, b: gg.linalg.solve(a + gg.tensor(_E4, dtype=a.dtype),
+                                                             b),
+         lambda a, b: np.linalg.solve(a + _E4, b[:, None])[:, 0], ((4, 4), (4,)), fwd_tol=1e-4,
+         f64_tol=1e-10),
+    Case("linalg_det", lambda a: gg.linalg.det(a + gg.tensor(_E4, dtype=a.dtype)),
+         lambda a: np.linalg.det(a + _E4), ((2, 4, 4),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("linalg_slogdet", lambda a: gg.linalg.slogdet(a + gg.tensor(_E4, dtype=a.dtype))[1],
+         lambda a: np.linalg.slogdet(a + _E4)[1], ((2, 4, 4),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("logdet_spd", lambda a: _gg_spd(a).logdet(), lambda a: np.log(np.linalg.det(_np_spd(a))),
+         ((3, 3),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("linalg_cholesky", lambda a: gg.linalg.cholesky(_gg_spd(a)),
+         lambda a: np.linalg.cholesky(_np_spd(a)), ((2, 3, 3),), fwd_tol=1e-4, f64_tol=1e-10),
+    Case("cholesky_upper", lambda a: gg.linalg.cholesky(_gg_spd(a), upper=True),
+         lambda a: np.swapaxes(np.linalg.cholesky(_np_spd(a)), -1, -2), ((3, 3),),
+         fwd_tol=1e-4, f64_tol=1e-10),
+]

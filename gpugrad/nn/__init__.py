@@ -2,10 +2,16 @@
 
 from . import functional, init, parallel, utils
 from .activation import (
+    CELU,
     ELU,
     GELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
     Hardtanh,
     LeakyReLU,
+    LogSigmoid,
     LogSoftmax,
     Mish,
     PReLU,
@@ -17,9 +23,11 @@ from .activation import (
     Softplus,
     Softsign,
     Tanh,
+    Threshold,
 )
 from .activation import LAYERS as _ACTIVATION_LAYERS
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .distance import CosineSimilarity, PairwiseDistance
 from .flatten import Unflatten
 from .layers import (
     MLP,
@@ -54,6 +62,8 @@ __all__ = [
     "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax",
     "Softmin", "Softplus", "Softsign", "Tanh", "Unflatten", "UninitializedParameter",
     "functional", "init", "parallel", "utils",
+    "CELU", "CosineSimilarity", "GLU", "Hardsigmoid", "Hardswish", "LogSigmoid",
+    "PairwiseDistance", "SELU", "Threshold",
 ]
 # The layer of every activation record (kernels.ACTIVATIONS), those added later included.
 globals().update(_ACTIVATION_LAYERS)

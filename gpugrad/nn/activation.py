@@ -6,7 +6,8 @@ its constructor arguments, docstring and ``extra_repr`` from the record, its for
 record's op. Adding a record adds its layer (and ``gpugrad.nn`` exports it); what type
 checkers see of a generated layer is declared below under ``TYPE_CHECKING`` (a test keeps
 the two equal). The others (SiLU, ELU, Softplus, Mish, Hardtanh, ReLU6, PReLU, LogSoftmax,
-Softmin) are written out, each a thin face over ``nn.functional``.
+Softmin, LogSigmoid, SELU, CELU, Hardswish, Hardsigmoid, GLU, Threshold) are written out, each
+a thin face over ``nn.functional``.
 """
 
 from __future__ import annotations
@@ -329,3 +330,89 @@ class Softmin(TensorMap, Module):
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
+
+
+class LogSigmoid(TensorMap, Module):
+    """``log(sigmoid(x))``, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class SELU(TensorMap, Module):
+    """``scale * (x if x > 0 else alpha * (exp(x) - 1))`` with SELU's fixed constants."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class CELU(TensorMap, Module):
+    """``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardswish(TensorMap, Module):
+    """``x * relu6(x + 3) / 6``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, self.inplace)
+
+
+class Hardsigmoid(TensorMap, Module):
+    """``relu6(x + 3) / 6``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, self.inplace)
+
+
+class GLU(TensorMap, Module):
+    """The gated linear unit ``a * sigmoid(b)`` of the two halves of the input along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Threshold(TensorMap, Module):
+    """``x`` where ``x > threshold``, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return (f"threshold={self.threshold}, value={self.value}"
+                + (", inplace=True" if self.inplace else ""))

@@ -31,6 +31,20 @@ from ..ops.reduce import amax
 from ..ops.unary import c_type_name, expm1, sqrt, torch_type_name
 from ..ops.unary import inplace as _write_inplace
 from ..tensor import Tensor, _wrap
+from ._functional_extra import (  # noqa: F401  (re-exported)
+    celu,
+    cosine_similarity,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    logsigmoid,
+    pad,
+    pairwise_distance,
+    scaled_dot_product_attention,
+    selu,
+    threshold,
+)
 from ._functional_loss import (  # noqa: F401  (re-exported)
     _check_reduction,
     binary_cross_entropy,
@@ -143,6 +157,8 @@ __all__ = [
     "leaky_relu", "linear", "linear_act", "log_softmax", "l1_loss", "mish", "mse_loss",
     "nll_loss", "normalize", "one_hot", "prelu", "relu", "relu6", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+    "pad", "cosine_similarity", "pairwise_distance", "logsigmoid", "selu", "celu", "hardswish",
+    "hardsigmoid", "glu", "threshold", "gumbel_softmax", "scaled_dot_product_attention",
 ]
 
 

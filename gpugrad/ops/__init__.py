@@ -12,6 +12,7 @@ from . import (
     compare,
     convert,
     einsum,
+    extra,
     indexing,
     linalg,
     logic,
@@ -30,5 +31,5 @@ from ._registry import bind
 bind(Tensor)
 Tensor._graph_xp = TensorXP  # the ``xp`` of backward rules in a create_graph backward
 
-__all__ = ["activation", "arith", "arrange", "compare", "convert", "einsum", "indexing", "linalg",
-           "logic", "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]
+__all__ = ["activation", "arith", "arrange", "compare", "convert", "einsum", "extra", "indexing",
+           "linalg", "logic", "nn", "reduce", "scan", "scatter", "shape", "sort", "trig", "unary"]
