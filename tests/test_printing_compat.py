@@ -168,3 +168,88 @@ def test_result_tuples_stay_named_tuples():
     assert r._fields == ("values", "indices") and isinstance(r, tuple)
     lo, hi = x.aminmax()
     assert lo.item() == 0.0 and hi.item() == 3.0
+
+
+# --- grad_fn names ----------------------------------------------------------------------------
+
+
+def _names():
+    x = gg.randn(3, 4, requires_grad=True)
+    v = gg.randn(4, requires_grad=True)
+    b = gg.randn(2, 3, 4, requires_grad=True)
+    s = gg.randn((), requires_grad=True)
+    w, bias, target = gg.randn(2, 4), gg.randn(2), gg.tensor([0, 1, 2])
+    f = gg.nn.functional
+    # each expected name is what PyTorch 2.13 prints for the same expression
+    return [
+        (x[0], "SelectBackward0"), (x[1:], "SliceBackward0"), (x[:, 1], "SelectBackward0"),
+        (x[0, 1], "SelectBackward0"), (x[1:, 0], "SelectBackward0"), (x[0, 1:], "SliceBackward0"),
+        (x[0:2, 1:3], "SliceBackward0"), (x[::2], "SliceBackward0"), (x[:], "SliceBackward0"),
+        (x[:, :], "AliasBackward0"), (x[:, 0:4], "AliasBackward0"), (x[...], "AliasBackward0"),
+        (x[None], "UnsqueezeBackward0"), (x[0, None], "UnsqueezeBackward0"),
+        (x[None, 0], "SelectBackward0"), (b[..., 0], "SelectBackward0"),
+        (x[[0, 1]], "IndexBackward0"), (x[x > 0], "IndexBackward0"),
+        (x.narrow(0, 1, 2), "SliceBackward0"), (x.select(0, 1), "SelectBackward0"),
+        (x.view(12), "ViewBackward0"), (x.reshape(12), "ViewBackward0"),
+        (x.flatten(), "ViewBackward0"), (x.unsqueeze(0), "UnsqueezeBackward0"),
+        (x[None].squeeze(0), "SqueezeBackward1"), (x[None].squeeze(), "SqueezeBackward0"),
+        (x.t(), "TBackward0"), (v.t(), "TBackward0"), (s.t(), "TBackward0"),
+        (x.permute(1, 0), "PermuteBackward0"), (x.T, "PermuteBackward0"),
+        (x.transpose(0, 1), "TransposeBackward0"),
+        (x @ x.T, "MmBackward0"), (x.mm(x.T), "MmBackward0"), (x @ v, "MvBackward0"),
+        (gg.mv(x, v), "MvBackward0"), (v @ v, "DotBackward0"), (gg.dot(v, v), "DotBackward0"),
+        (v @ x.T, "SqueezeBackward4"), (b @ b.mT, "UnsafeViewBackward0"),
+        (b @ v, "UnsafeViewBackward0"), (gg.bmm(b, b.mT), "BmmBackward0"),
+        (f.linear(x, w, bias), "AddmmBackward0"), (f.linear(x, w), "MmBackward0"),
+        (f.linear(b, w, bias), "ViewBackward0"), (f.linear(b, w), "UnsafeViewBackward0"),
+        (f.linear(v, w, bias), "ViewBackward0"), (f.linear(v, w), "SqueezeBackward4"),
+        (f.cross_entropy(x, target), "NllLossBackward0"),
+        (f.cross_entropy(x, target, label_smoothing=0.1), "AddBackward0"),
+        (x.sum(), "SumBackward0"), (x.sum(1), "SumBackward1"), (x.sum((0, 1)), "SumBackward1"),
+        (x.mean(), "MeanBackward0"), (x.mean(1), "MeanBackward1"),
+        (x.mean((0, 1)), "MeanBackward1"), (x * 2, "MulBackward0"),
+    ]
+
+
+def test_grad_fn_names_are_pytorchs():
+    for i, (t, name) in enumerate(_names()):
+        assert repr(t.grad_fn) == f"<{name}>", (i, repr(t.grad_fn), name)
+        assert t.grad_fn.node_name() == name
+
+
+def test_nn_linear_and_names_survive_backward():
+    lin = gg.nn.Linear(4, 2)
+    x = gg.randn(3, 4)
+    out = lin(x)
+    assert repr(out.grad_fn) == "<AddmmBackward0>"
+    loss = gg.nn.functional.cross_entropy(out, gg.tensor([0, 1, 1]))
+    sel = out[0].sum()
+    loss.backward(retain_graph=True)
+    sel.backward()  # frees what forward saved; the names stay
+    assert repr(loss.grad_fn) == "<NllLossBackward0>" and repr(out.grad_fn) == "<AddmmBackward0>"
+    assert repr(sel.grad_fn) == "<SumBackward0>"
+    assert repr(sel.grad_fn.next_fns) == "None"  # released
+    sel_fn = out[1:].grad_fn
+    assert repr(sel_fn) == "<SliceBackward0>"
+
+
+def test_anomaly_message_names_the_pytorch_node():
+    x = gg.tensor([[0.0, 1.0]], requires_grad=True)
+    with gg.autograd.detect_anomaly():
+        with pytest.raises(RuntimeError, match="Function 'SelectBackward0' returned nan"):
+            x[0, 1].backward(gg.tensor(float("nan")))
+
+
+def test_t_of_a_vector_is_a_new_view():
+    v = gg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = v.t()
+    assert w is not v and w.shape == (3,) and repr(w.grad_fn) == "<TBackward0>"
+    (w * gg.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert v.grad.tolist() == [1.0, 10.0, 100.0]
+    plain = gg.tensor([1.0, 2.0])
+    view = plain.t()
+    assert view is not plain and view.grad_fn is None
+    view[0] = 5.0  # shares storage with its base, as PyTorch's view
+    assert plain.tolist() == [5.0, 2.0]
+    s = gg.tensor(2.0)
+    assert s.t() is not s and s.t().item() == 2.0

@@ -37,10 +37,29 @@ class Index(Op):
     """``x[key]`` with ints, slices, None and Ellipsis: a view; backward writes gy into zeros."""
 
     is_view = True
+    per_call_name = True
 
     def forward(self, x, key):
         self.key = key
         return x[key]
+
+    def _call_name(self) -> str:
+        # PyTorch indexes one dim at a time; its node is the last step that changed anything
+        key = self.key if isinstance(self.key, tuple) else (self.key,)
+        shape = self.meta[0][0]
+        dim, name = 0, "Slice" if len(key) == 1 and isinstance(key[0], slice) else "Alias"
+        for k in key:
+            if k is None:
+                name = "Unsqueeze"
+            elif k is Ellipsis:
+                dim += len(shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+            elif isinstance(k, slice):
+                if k.indices(shape[dim]) != (0, shape[dim], 1):
+                    name = "Slice"
+                dim += 1
+            else:
+                name, dim = "Select", dim + 1
+        return f"{name}Backward0"
 
     def backward(self, gy):
         shape, dt = self.meta[0]
@@ -59,6 +78,8 @@ class Gather(Index):
     backward."""
 
     is_view = False
+    per_call_name = False
+    backward_name = "IndexBackward0"
 
     def backward(self, gy):
         shape, dt = self.meta[0]

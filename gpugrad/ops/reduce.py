@@ -140,6 +140,11 @@ def _check_tensor(input: Any, fn: str) -> None:
 
 
 class Sum(Op):
+    per_call_name = True
+
+    def _call_name(self) -> str:  # SumBackward1 names a sum over given dims
+        return "SumBackward0" if self.axes is _ALL[len(self.axes)] else "SumBackward1"
+
     def forward(self, x, dim=None, keepdim=False):
         self.keepdim = keepdim
         if dim is None:  # the common case (a loss), without a call
@@ -158,6 +163,11 @@ class Sum(Op):
 
 
 class Mean(Op):
+    per_call_name = True
+
+    def _call_name(self) -> str:  # as Sum's
+        return "MeanBackward0" if self.axes is _ALL[len(self.axes)] else "MeanBackward1"
+
     def forward(self, x, dim=None, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
