@@ -93,6 +93,30 @@ class Gather(Index):
         return (IndexPut.apply(zeros, gy, key=self.key, advanced=True, accumulate=True),)
 
 
+class GatherAlong(Gather):
+    """``gather`` / ``take_along_dim``."""
+
+    backward_name = "GatherBackward0"
+
+
+class IndexSelect(Gather):
+    """``index_select``."""
+
+    backward_name = "IndexSelectBackward0"
+
+
+class MaskedSelect(Gather):
+    """``masked_select``."""
+
+    backward_name = "MaskedSelectBackward0"
+
+
+class Take(Gather):
+    """``take``."""
+
+    backward_name = "TakeBackward0"
+
+
 def assign(a: Any, key: tuple[Any, ...], v: Any, advanced: bool, accumulate: bool) -> None:
     """``a[key] = v`` in place, or ``a[key] += v`` with repeated indices accumulated; a value
     that does not broadcast to ``a[key]`` is a RuntimeError naming both shapes."""
@@ -485,7 +509,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
                            f"broadcast with the tensor's shape {list(input.shape)}") from None
     x = input.broadcast_to(shape) if shape != input.shape else input
     marr = _dev.array_module(m._data).broadcast_to(m._data, shape).reshape(-1)
-    return Gather.apply(x.reshape(-1), key=(marr.nonzero()[0],))
+    return MaskedSelect.apply(x.reshape(-1), key=(marr.nonzero()[0],))
 
 
 def _masked_scatter_args(input: Tensor, mask: Tensor, source: Tensor,
@@ -551,7 +575,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         bad = int(_dev.to_host(idx[(idx < -n) | (idx >= n)]).reshape(-1)[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return Gather.apply(input.reshape(-1), key=(idx,))
+    return Take.apply(input.reshape(-1), key=(idx,))
 
 
 @method()
