@@ -1,4 +1,5 @@
-"""``save`` and ``load``: state dicts (nested dicts, lists, numbers, strings, tensors) as .npz.
+"""``save`` and ``load``: state dicts (nested dicts, lists, numbers, strings, tensors,
+parameters...) as .npz.
 
 No pickle, ever: tensors and arrays go to ``.npy`` entries of a zip archive and the structure to
 a JSON entry (``__gpugrad__``). ``save`` refuses, before touching any file, whatever would need
@@ -208,8 +209,11 @@ def save(obj: Any, f: FileLike) -> None:
     """Write ``obj`` to ``f``: a path (exactly that name, whatever its extension; written
     atomically) or a binary file object.
 
-    ``obj`` may nest dicts (str or int keys), lists, tuples, tensors, NumPy arrays, numbers,
-    strings and None. Anything else raises TypeError naming where it is, and no file changes.
+    ``obj`` may nest what PyTorch's weights-only loader accepts: dicts (``OrderedDict`` and
+    ``Counter`` load as such; keys of any of these hashable types), lists, tuples, sets,
+    ``Size``, tensors (``requires_grad`` kept, gradients not saved), ``nn.Parameter`` (loads as
+    one), numbers (complex too), strings, bytes, bytearray, None, dtypes and devices; also NumPy
+    arrays and scalars. Anything else raises TypeError naming where it is, and no file changes.
     """
     arrays: dict[str, np.ndarray] = {}
     try:
