@@ -90,6 +90,7 @@ from .ops.unary import *
 from . import nn as nn
 from . import optim as optim
 from . import linalg as linalg
+from . import return_types as return_types
 from .serialization import load as load
 from .serialization import save as save
 from .value import Value as Value

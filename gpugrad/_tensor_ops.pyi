@@ -5,9 +5,9 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
-from .ops.reduce import AminmaxResult, MaxResult
-from .ops.scan import CummaxResult
-from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
+from .ops.reduce import AminmaxResult, MaxResult, MinResult
+from .ops.scan import CummaxResult, CumminResult
+from .ops.sort import KthvalueResult, ModeResult, NanMedianResult, SortResult, TopKResult
 from .random import Generator
 from .tensor import Tensor
 
@@ -645,7 +645,7 @@ class TensorOps:
         """
         ...
 
-    def cummin(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CummaxResult:
+    def cummin(self, dim: builtins.int | None = ..., *, axis: builtins.int | None = ...) -> CumminResult:
         """``(values, indices)``: the running minimum along ``dim`` (as ``cummax``)."""
         ...
 
@@ -1179,9 +1179,9 @@ class TensorOps:
     @overload
     def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> Tensor: ...
     @overload
-    def min(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    def min(self, dim: builtins.int, keepdim: builtins.bool = ..., *, axis: None = ..., keepdims: builtins.bool | None = ...) -> MinResult: ...
     @overload
-    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MaxResult: ...
+    def min(self, dim: None = ..., keepdim: builtins.bool = ..., *, axis: builtins.int, keepdims: builtins.bool | None = ...) -> MinResult: ...
     @overload
     def min(self, dim: Tensor, keepdim: builtins.bool = ...) -> Tensor: ...
 

@@ -1,4 +1,5 @@
-"""``save`` and ``load``: state dicts (nested dicts, lists, numbers, strings, tensors) as .npz.
+"""``save`` and ``load``: state dicts (nested dicts, lists, numbers, strings, tensors,
+parameters...) as .npz.
 
 No pickle, ever: tensors and arrays go to ``.npy`` entries of a zip archive and the structure to
 a JSON entry (``__gpugrad__``). ``save`` refuses, before touching any file, whatever would need
@@ -27,26 +28,30 @@ import socket
 import stat
 import time
 import zipfile
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
 import numpy as np
 
-from . import Tensor, device, from_numpy
+from . import Size, Tensor, device, dtype, from_numpy
 from . import _device as _dev
 from . import cuda as _cuda
+from . import dtypes as _dtypes
 from ._device import Device
 
 __all__ = ["CheckpointError", "load", "remove_stale_temp_files", "save"]
 
 _META = "__gpugrad__"
-_FORMAT = 1
+_FORMAT = 2
+_READS = (1, 2)  # format 1: no requires_grad/parameter flags, OrderedDict, Counter, sets...
 TEMP_SUFFIX = ".gpugrad-tmp"
 """How the temporary files of ``save`` end."""
 STALE_AFTER_S = 24 * 3600.0
 """Age after which a temporary file is stale whoever wrote it."""
 _TEMP_RE = re.compile(r"^\.(?P<target>.*)\.(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)"
                       r"\.(?P<token>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX) + "$")
+_DTYPES = {d.name: d for d in _dtypes.ALL}
 _DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 FileLike = str | os.PathLike[str] | IO[bytes]
@@ -62,6 +67,21 @@ class CheckpointError(RuntimeError, ValueError):
 # --- encoding ---------------------------------------------------------------------------------
 
 
+def _encode_pairs(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int, str],
+                  path_ids: set[int]) -> list[Any]:
+    pairs = []
+    for k, v in obj.items():
+        if isinstance(k, np.integer):
+            k = int(k)
+        if isinstance(k, (Tensor, np.ndarray)):
+            raise TypeError(f"save: {where} has a key of type {type(k).__name__}; dict keys "
+                            "must be numbers, strings, bytes, None or tuples of them")
+        key = k if isinstance(k, (str, int)) else _encode(k, arrays, f"{where} key {k!r}", seen,
+                                                         path_ids)
+        pairs.append([key, _encode(v, arrays, f"{where}[{k!r}]", seen, path_ids)])
+    return pairs
+
+
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int, str],
             path_ids: set[int]) -> Any:
     if isinstance(obj, Tensor):
@@ -69,7 +89,12 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int,
         if key is None:  # a tensor stored twice is stored once, and loads as one tensor
             key = seen[id(obj)] = f"a{len(arrays)}"
             arrays[key] = _dev.to_host(obj._data)
-        return {"__tensor__": key, "device": str(obj.device)}
+        node: dict[str, Any] = {"__tensor__": key, "device": str(obj.device)}
+        if obj.requires_grad:
+            node["requires_grad"] = True
+        if _is_parameter(obj):
+            node["parameter"] = True
+        return node
     if isinstance(obj, np.ndarray):
         if obj.dtype.hasobject:
             raise TypeError(f"save: {where} is a NumPy array of dtype {obj.dtype}, which would "
@@ -77,35 +102,56 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, seen: dict[int,
         key = f"a{len(arrays)}"
         arrays[key] = obj
         return {"__ndarray__": key}
-    if isinstance(obj, (dict, list, tuple)):
+    if isinstance(obj, np.generic):
+        if obj.dtype.hasobject:
+            raise TypeError(f"save: {where} is a NumPy scalar of dtype {obj.dtype}, which would "
+                            "need a pickle")
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(obj)
+        return {"__npscalar__": key}
+    if isinstance(obj, (dict, list, tuple, set)):
         if id(obj) in path_ids:
             raise ValueError(f"save: {where} contains itself")
         path_ids.add(id(obj))
         try:
             if isinstance(obj, dict):
-                pairs = []
-                for k, v in obj.items():
-                    if isinstance(k, np.integer):
-                        k = int(k)
-                    if not isinstance(k, (str, int)):
-                        raise TypeError(f"save: {where} has a key {k!r} of type "
-                                        f"{type(k).__name__}; dict keys must be str or int")
-                    pairs.append([k, _encode(v, arrays, f"{where}[{k!r}]", seen, path_ids)])
-                return {"__dict__": pairs}
+                kind = ("__counter__" if isinstance(obj, Counter) else
+                        "__odict__" if isinstance(obj, OrderedDict) else "__dict__")
+                return {kind: _encode_pairs(obj, arrays, where, seen, path_ids)}
+            if isinstance(obj, set):
+                return {"__set_items__": [_encode(v, arrays, f"{where} item {v!r}", seen, path_ids)
+                                          for v in obj]}
             items = [_encode(v, arrays, f"{where}[{i}]", seen, path_ids)
                      for i, v in enumerate(obj)]
+            if isinstance(obj, Size):
+                return {"__size__": items}
             return {"__tuple__": items} if isinstance(obj, tuple) else items
         finally:
             path_ids.discard(id(obj))
-    if isinstance(obj, np.generic):
-        obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return {"__float__": repr(obj)}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
+    if isinstance(obj, complex):
+        return {"__complex__": [_encode(obj.real, arrays, where, seen, path_ids),
+                                _encode(obj.imag, arrays, where, seen, path_ids)]}
+    if isinstance(obj, (bytes, bytearray)):
+        key = f"a{len(arrays)}"
+        arrays[key] = np.frombuffer(bytes(obj), np.uint8)
+        return {"__bytearray__" if isinstance(obj, bytearray) else "__bytes__": key}
+    if isinstance(obj, dtype):
+        return {"__dtype__": obj.name}
+    if isinstance(obj, device):
+        return {"__device__": str(obj)}
     raise TypeError(f"save: {where} is of type {type(obj).__name__}, which would need a pickle; "
-                    "gpugrad saves tensors, arrays, numbers, strings, None and "
-                    "dicts/lists/tuples of them")
+                    "gpugrad saves tensors, parameters, arrays, numbers, strings, bytes, None, "
+                    "dtypes, devices and dicts (also OrderedDict, Counter)/lists/tuples/sets of "
+                    "them")
+
+
+def _is_parameter(t: Tensor) -> bool:
+    from .nn.parameter import Parameter
+    return isinstance(t, Parameter)
 
 
 def _temp_name(target: str) -> str:
@@ -163,8 +209,11 @@ def save(obj: Any, f: FileLike) -> None:
     """Write ``obj`` to ``f``: a path (exactly that name, whatever its extension; written
     atomically) or a binary file object.
 
-    ``obj`` may nest dicts (str or int keys), lists, tuples, tensors, NumPy arrays, numbers,
-    strings and None. Anything else raises TypeError naming where it is, and no file changes.
+    ``obj`` may nest what PyTorch's weights-only loader accepts: dicts (``OrderedDict`` and
+    ``Counter`` load as such; keys of any of these hashable types), lists, tuples, sets,
+    ``Size``, tensors (``requires_grad`` kept, gradients not saved), ``nn.Parameter`` (loads as
+    one), numbers (complex too), strings, bytes, bytearray, None, dtypes and devices; also NumPy
+    arrays and scalars. Anything else raises TypeError naming where it is, and no file changes.
     """
     arrays: dict[str, np.ndarray] = {}
     try:
@@ -278,20 +327,49 @@ def _read_archive(fh: IO[bytes]) -> tuple[dict[str, np.ndarray], Any]:
     doc = json.loads(meta.item())
     if not isinstance(doc, dict) or "obj" not in doc:
         raise _FaultError(f"the {_META} entry is not gpugrad's")
-    if doc.get("format") != _FORMAT:
+    if doc.get("format") not in _READS:
         raise _FaultError(f"checkpoint format {doc.get('format')!r} is not supported (this version "
-                   f"reads format {_FORMAT})")
+                          f"reads formats {', '.join(map(str, _READS))})")
     return arrays, doc["obj"]
 
 
 class _Pending:
     """A tensor read from the file, still to be put on its device."""
 
-    __slots__ = ("tensor", "device")
+    __slots__ = ("tensor", "device", "requires_grad", "parameter")
 
-    def __init__(self, tensor: Tensor, device: str) -> None:
+    def __init__(self, tensor: Tensor, device: str, requires_grad: bool, parameter: bool) -> None:
         self.tensor = tensor
         self.device = device
+        self.requires_grad = requires_grad
+        self.parameter = parameter
+
+
+def _flag(node: dict[str, Any], name: str) -> bool:
+    value = node.get(name, False)
+    if not isinstance(value, bool):
+        raise _FaultError(f"tensor flag {name!r} is {value!r}, not a bool")
+    return value
+
+
+def _decode_pairs(pairs: Any, arrays: dict[str, np.ndarray], tensors: dict[str, _Pending],
+                  out: dict[Any, Any]) -> dict[Any, Any]:
+    for k, v in pairs:
+        if not isinstance(k, (str, int)):
+            k = _decode(k, arrays, tensors)
+            try:
+                hash(k)
+            except TypeError:
+                raise _FaultError(f"dict key {k!r} is not hashable") from None
+        out[k] = _decode(v, arrays, tensors)
+    return out
+
+
+def _bytes_entry(key: Any, arrays: dict[str, np.ndarray]) -> bytes:
+    arr = arrays[key]
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise _FaultError(f"bytes entry {key!r} is not a 1-d uint8 array")
+    return arr.tobytes()
 
 
 def _decode(obj: Any, arrays: dict[str, np.ndarray], tensors: dict[str, _Pending]) -> Any:
@@ -309,23 +387,53 @@ def _decode(obj: Any, arrays: dict[str, np.ndarray], tensors: dict[str, _Pending
             arr = arrays[key]
             if arr.dtype.byteorder == ">":
                 arr = arr.astype(arr.dtype.newbyteorder("="))
-            tensors[key] = _Pending(from_numpy(arr), dev)
+            tensors[key] = _Pending(from_numpy(arr), dev, _flag(obj, "requires_grad"),
+                                    _flag(obj, "parameter"))
         return tensors[key]
     if "__ndarray__" in obj:
         return arrays[obj["__ndarray__"]]
+    if "__npscalar__" in obj:
+        arr = arrays[obj["__npscalar__"]]
+        if arr.shape != ():
+            raise _FaultError(f"NumPy scalar entry {obj['__npscalar__']!r} is not 0-d")
+        return arr[()]
     if "__tuple__" in obj:
         return tuple(_decode(v, arrays, tensors) for v in obj["__tuple__"])
+    if "__size__" in obj:
+        return Size(_decode(v, arrays, tensors) for v in obj["__size__"])
+    if "__set_items__" in obj:
+        try:
+            return {_decode(v, arrays, tensors) for v in obj["__set_items__"]}
+        except TypeError:
+            raise _FaultError("a set holds an unhashable item") from None
     if "__float__" in obj:
         if obj["__float__"] not in ("nan", "inf", "-inf"):
             raise _FaultError(f"bad special float {obj['__float__']!r}")
         return float(obj["__float__"])
+    if "__complex__" in obj:
+        re_, im = (_decode(v, arrays, tensors) for v in obj["__complex__"])
+        if not all(isinstance(v, (int, float)) for v in (re_, im)):
+            raise _FaultError("a complex number has non-numeric parts")
+        return complex(re_, im)
+    if "__bytes__" in obj:
+        return _bytes_entry(obj["__bytes__"], arrays)
+    if "__bytearray__" in obj:
+        return bytearray(_bytes_entry(obj["__bytearray__"], arrays))
+    if "__dtype__" in obj:
+        found = _DTYPES.get(obj["__dtype__"])
+        if found is None:
+            raise _FaultError(f"unknown dtype {obj['__dtype__']!r}")
+        return found
+    if "__device__" in obj:
+        if not isinstance(obj["__device__"], str) or not _DEVICE_RE.match(obj["__device__"]):
+            raise _FaultError(f"unknown device {obj['__device__']!r}")
+        return device(obj["__device__"])
     if "__dict__" in obj:
-        out = {}
-        for k, v in obj["__dict__"]:
-            if not isinstance(k, (str, int)):
-                raise _FaultError(f"dict key {k!r} is neither str nor int")
-            out[k] = _decode(v, arrays, tensors)
-        return out
+        return _decode_pairs(obj["__dict__"], arrays, tensors, {})
+    if "__odict__" in obj:
+        return _decode_pairs(obj["__odict__"], arrays, tensors, OrderedDict())
+    if "__counter__" in obj:
+        return _decode_pairs(obj["__counter__"], arrays, tensors, Counter())
     raise _FaultError(f"unknown node with keys {sorted(obj)[:4]}")
 
 
@@ -345,14 +453,27 @@ def _place(obj: Any, map_location: MapLocation, moved: dict[int, Tensor]) -> Any
             if where.startswith("cuda") and not _cuda.is_available():
                 raise RuntimeError(f"load: a tensor saved on {obj.device} would go to {where}, "
                                    "but CUDA is not available here; pass map_location='cpu'")
-            t = moved[id(obj)] = obj.tensor.to(where)
+            t = obj.tensor.to(where)
+            if obj.parameter:
+                from .nn.parameter import Parameter
+                t = Parameter(t, requires_grad=obj.requires_grad)
+            elif obj.requires_grad:
+                t.requires_grad_(True)
+            moved[id(obj)] = t
         return t
     if isinstance(obj, list):
         return [_place(v, map_location, moved) for v in obj]
+    if isinstance(obj, Size):
+        return obj
     if isinstance(obj, tuple):
         return tuple(_place(v, map_location, moved) for v in obj)
+    if isinstance(obj, set):
+        return {_place(v, map_location, moved) for v in obj}
     if isinstance(obj, dict):
-        return {k: _place(v, map_location, moved) for k, v in obj.items()}
+        out = type(obj)()  # dict, OrderedDict or Counter
+        for k, v in obj.items():
+            out[k] = _place(v, map_location, moved)
+        return out
     return obj
 
 

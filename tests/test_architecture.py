@@ -22,7 +22,7 @@ PKG = ROOT / "gpugrad"
 # Each layer may import only from the layers before it.
 LAYERS = [
     {"_device", "dtypes", "_version"},
-    {"_typing", "_printing"},
+    {"_typing", "_printing", "return_types"},
     {"kernels"},
     {"autograd"},
     {"tensor"},

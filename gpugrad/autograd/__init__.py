@@ -250,12 +250,27 @@ class Op:
     def backward(self, gy):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    backward_name: str = ""  # PyTorch's name for this node, where not f"{name}Backward0"
+    per_call_name: bool = False  # node_name() reads what forward saved (kept through release)
+
     @property
     def name(self) -> str:
         return type(self).__name__
 
+    def node_name(self) -> str:
+        """The node's name as PyTorch prints it (``MulBackward0``). A class whose PyTorch name
+        depends on the call (``SelectBackward0``/``SliceBackward0``) sets ``per_call_name`` and
+        defines ``_call_name()``, which reads only what forward saves anyway; nothing is spent
+        on names until one is asked for (or the node is released)."""
+        if self.per_call_name and "backward_name" not in self.__dict__:
+            return self._call_name()
+        return self.backward_name or f"{self.name}Backward0"
+
+    def _call_name(self) -> str:
+        return f"{self.name}Backward0"
+
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}Backward0>"
+        return f"<{self.node_name()}>"
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -355,7 +370,12 @@ class Op:
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
-        self.__dict__.clear()
+        if self.per_call_name:
+            name = self.node_name()
+            self.__dict__.clear()
+            self.backward_name = name  # the name outlives the saved values
+        else:
+            self.__dict__.clear()
         self.next_fns = None
 
 
@@ -760,7 +780,8 @@ def _check_nan(node: Any, in_grads: Any) -> None:
         a = gi._data if isinstance(gi, TensorBase) else gi
         kind = getattr(getattr(a, "dtype", None), "kind", None)
         if kind == "f" and bool(_dev.array_module(a).isnan(a).any()):
-            raise RuntimeError(f"Function '{node.name}Backward0' returned nan values in its "
+            label = node.node_name() if isinstance(node, Op) else f"{node.name}Backward0"
+            raise RuntimeError(f"Function '{label}' returned nan values in its "
                                f"{i}th output.")
 
 

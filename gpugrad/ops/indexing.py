@@ -37,10 +37,29 @@ class Index(Op):
     """``x[key]`` with ints, slices, None and Ellipsis: a view; backward writes gy into zeros."""
 
     is_view = True
+    per_call_name = True
 
     def forward(self, x, key):
         self.key = key
         return x[key]
+
+    def _call_name(self) -> str:
+        # PyTorch indexes one dim at a time; its node is the last step that changed anything
+        key = self.key if isinstance(self.key, tuple) else (self.key,)
+        shape = self.meta[0][0]
+        dim, name = 0, "Slice" if len(key) == 1 and isinstance(key[0], slice) else "Alias"
+        for k in key:
+            if k is None:
+                name = "Unsqueeze"
+            elif k is Ellipsis:
+                dim += len(shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+            elif isinstance(k, slice):
+                if k.indices(shape[dim]) != (0, shape[dim], 1):
+                    name = "Slice"
+                dim += 1
+            else:
+                name, dim = "Select", dim + 1
+        return f"{name}Backward0"
 
     def backward(self, gy):
         shape, dt = self.meta[0]
@@ -59,6 +78,8 @@ class Gather(Index):
     backward."""
 
     is_view = False
+    per_call_name = False
+    backward_name = "IndexBackward0"
 
     def backward(self, gy):
         shape, dt = self.meta[0]
@@ -70,6 +91,30 @@ class Gather(Index):
         shape, dt = self.meta[0]
         zeros = _dev.array_module(gy._data).zeros(shape, dt)
         return (IndexPut.apply(zeros, gy, key=self.key, advanced=True, accumulate=True),)
+
+
+class GatherAlong(Gather):
+    """``gather`` / ``take_along_dim``."""
+
+    backward_name = "GatherBackward0"
+
+
+class IndexSelect(Gather):
+    """``index_select``."""
+
+    backward_name = "IndexSelectBackward0"
+
+
+class MaskedSelect(Gather):
+    """``masked_select``."""
+
+    backward_name = "MaskedSelectBackward0"
+
+
+class Take(Gather):
+    """``take``."""
+
+    backward_name = "TakeBackward0"
 
 
 def assign(a: Any, key: tuple[Any, ...], v: Any, advanced: bool, accumulate: bool) -> None:
@@ -464,7 +509,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
                            f"broadcast with the tensor's shape {list(input.shape)}") from None
     x = input.broadcast_to(shape) if shape != input.shape else input
     marr = _dev.array_module(m._data).broadcast_to(m._data, shape).reshape(-1)
-    return Gather.apply(x.reshape(-1), key=(marr.nonzero()[0],))
+    return MaskedSelect.apply(x.reshape(-1), key=(marr.nonzero()[0],))
 
 
 def _masked_scatter_args(input: Tensor, mask: Tensor, source: Tensor,
@@ -530,7 +575,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         bad = int(_dev.to_host(idx[(idx < -n) | (idx >= n)]).reshape(-1)[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
                          "elements.")
-    return Gather.apply(input.reshape(-1), key=(idx,))
+    return Take.apply(input.reshape(-1), key=(idx,))
 
 
 @method()

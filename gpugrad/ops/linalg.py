@@ -93,6 +93,7 @@ def _dtype_check(a: Tensor, b: Tensor) -> None:
 
 class MatMul(Op):
     saved_inputs = (0, 1)
+    per_call_name = True
 
     def forward(self, a, b):
         try:
@@ -104,6 +105,10 @@ class MatMul(Op):
             y = a @ b  # or the array module's own error, for anything else
         self.a, self.b = a, b
         return y
+
+    def _call_name(self) -> str:
+        # PyTorch's matmul dispatches on the operands' dims; batched products end in a view
+        return _MATMUL_NAMES.get((self.a.ndim, self.b.ndim), "UnsafeViewBackward0")
 
     def backward(self, gy):
         a, b = self.a, self.b
@@ -127,6 +132,17 @@ class MatMul(Op):
             if b.ndim == 1:
                 gb = gb[..., :, 0]
         return ga, gb
+
+
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0",
+                 (1, 2): "SqueezeBackward4"}
+
+
+class Bmm(MatMul):
+    """``bmm``: a batch of matrix products."""
+
+    per_call_name = False
+    backward_name = "BmmBackward0"
 
 
 def _tensors(fn: str, *args: Any) -> None:
@@ -181,7 +197,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{b}, {k}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _dtype_check(input, mat2)
-    return MatMul.apply(input, mat2)
+    return Bmm.apply(input, mat2)
 
 
 @method()

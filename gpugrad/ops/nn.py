@@ -71,6 +71,10 @@ class CrossEntropy(Op):
     """
 
     saved_inputs = (0,)
+    per_call_name = True
+
+    def _call_name(self) -> str:  # PyTorch adds the smoothing term after its nll_loss
+        return "NllLossBackward0" if not self.eps else "AddBackward0"
 
     def forward(self, x, target, reduction="mean", label_smoothing=0.0, ignore_index=None):
         """``ignore_index`` None means no target is ignored (the caller checked)."""
@@ -128,6 +132,16 @@ class Linear(Op):
     """``x @ weight.T + bias`` over the last axis of x, in one node."""
 
     saved_inputs = (0, 1)
+    per_call_name = True
+
+    def _call_name(self) -> str:
+        # PyTorch: addmm (or mm) for a batch of rows, a view around it for other shapes
+        bias, ndim = len(self.needs) == 3, self._args[0].ndim
+        if ndim == 2:
+            return "AddmmBackward0" if bias else "MmBackward0"
+        if bias:
+            return "ViewBackward0"
+        return "SqueezeBackward4" if ndim == 1 else "UnsafeViewBackward0"
 
     def forward(self, x, weight, bias=None):
         if bias is not None:

@@ -10,12 +10,13 @@ Tensors too: where one needs more than arithmetic and NumPy's basic array functi
 from __future__ import annotations
 
 import builtins
-from typing import Any, NamedTuple, overload
+from typing import Any, overload
 
 import numpy as np
 
 from .. import _device as _dev
 from .. import dtypes as _dt
+from .. import return_types
 from .._typing import DimLike, DTypeLike
 from ..autograd import Op
 from ..tensor import Tensor
@@ -139,6 +140,11 @@ def _check_tensor(input: Any, fn: str) -> None:
 
 
 class Sum(Op):
+    per_call_name = True
+
+    def _call_name(self) -> str:  # SumBackward1 names a sum over given dims
+        return "SumBackward0" if self.axes is _ALL[len(self.axes)] else "SumBackward1"
+
     def forward(self, x, dim=None, keepdim=False):
         self.keepdim = keepdim
         if dim is None:  # the common case (a loss), without a call
@@ -157,6 +163,11 @@ class Sum(Op):
 
 
 class Mean(Op):
+    per_call_name = True
+
+    def _call_name(self) -> str:  # as Sum's
+        return "MeanBackward0" if self.axes is _ALL[len(self.axes)] else "MeanBackward1"
+
     def forward(self, x, dim=None, keepdim=False):
         self.axes = axes = norm_dims(dim, x.ndim)
         self.keepdim = keepdim
@@ -370,18 +381,9 @@ class LogSumExp(Op):
 # --- the public functions --------------------------------------------------------------------
 
 
-class MaxResult(NamedTuple):
-    """``max(dim=...)``: the values and the indices where they are (``min`` likewise)."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class AminmaxResult(NamedTuple):
-    """``aminmax()``: the minimum and the maximum."""
-
-    min: Tensor
-    max: Tensor
+MaxResult = return_types.max
+MinResult = return_types.min
+AminmaxResult = return_types.aminmax
 
 
 @method()
@@ -600,7 +602,7 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
                         f"{type(dim).__name__}: {dim!r} (amax/amin reduce several dims)")
     cls = MaxDim if largest else MinDim
     values = cls.apply(input, dim=dim, keepdim=keepdim)
-    return MaxResult(values, _arg(input, dim, keepdim, largest))
+    return (MaxResult if largest else MinResult)(values, _arg(input, dim, keepdim, largest))
 
 
 @overload
@@ -628,10 +630,10 @@ def min(input: Tensor, dim: None = None, keepdim: bool = False, *,  # noqa: A001
         axis: None = None, keepdims: bool | None = None) -> Tensor: ...
 @overload
 def min(input: Tensor, dim: int, keepdim: bool = False, *,  # noqa: A001
-        axis: None = None, keepdims: bool | None = None) -> MaxResult: ...
+        axis: None = None, keepdims: bool | None = None) -> MinResult: ...
 @overload
 def min(input: Tensor, dim: None = None, keepdim: bool = False, *,  # noqa: A001
-        axis: int, keepdims: bool | None = None) -> MaxResult: ...
+        axis: int, keepdims: bool | None = None) -> MinResult: ...
 @overload
 def min(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A001
 @method()

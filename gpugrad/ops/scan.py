@@ -7,12 +7,12 @@ Backward rules run on Tensors too: cumsum's is a reversed cumsum; the rules that
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .. import _device as _dev
-from .. import creation
+from .. import creation, return_types
 from .._typing import DTypeLike
 from ..autograd import Op
 from ..tensor import Tensor
@@ -222,11 +222,8 @@ class _TensorFns:
 TENSOR_FNS = _TensorFns()
 
 
-class CummaxResult(NamedTuple):
-    """``cummax``/``cummin``: the running values and the indices they come from."""
-
-    values: Tensor
-    indices: Tensor
+CummaxResult = return_types.cummax
+CumminResult = return_types.cummin
 
 
 def _int_result(input: Tensor, dtype: DTypeLike | None) -> Tensor:
@@ -265,7 +262,7 @@ def cumprod(input: Tensor, dim: int | None = None, *, dtype: DTypeLike | None = 
     return Cumprod.apply(input, axis=ax)
 
 
-def _cumext(fn: str, input: Tensor, dim: Any, axis: Any, largest: bool) -> CummaxResult:
+def _cumext(fn: str, input: Tensor, dim: Any, axis: Any, largest: bool) -> Any:
     from .sort import take_along
 
     dim, _ = dim_args(fn, dim, axis, False, None)
@@ -275,7 +272,8 @@ def _cumext(fn: str, input: Tensor, dim: Any, axis: Any, largest: bool) -> Cumma
     values = take_along(input.reshape(a.shape) if input.ndim == 0 else input, idx, ax)
     if input.ndim == 0:
         values, idx = values.reshape(()), idx.reshape(())
-    return CummaxResult(values, Tensor._wrap(idx.astype(np.int64, copy=False)))
+    result = CummaxResult if largest else CumminResult
+    return result(values, Tensor._wrap(idx.astype(np.int64, copy=False)))
 
 
 @method()
@@ -286,7 +284,7 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
 
 
 @method()
-def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> CummaxResult:
+def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> CumminResult:
     """``(values, indices)``: the running minimum along ``dim`` (as ``cummax``)."""
     return _cumext("cummin", input, dim, axis, False)
 

@@ -21,7 +21,16 @@ from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
 from .compare import where
-from .indexing import Gather, IndexPut, assign, check_bounds, inplace, put_
+from .indexing import (
+    Gather,
+    GatherAlong,
+    IndexPut,
+    IndexSelect,
+    assign,
+    check_bounds,
+    inplace,
+    put_,
+)
 from .reduce import norm_dims
 
 __all__ = ["gather", "take_along_dim", "index_select", "scatter", "scatter_add",
@@ -101,7 +110,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     idx = _index_arg(input, index, "gather")
     x, idx1, flat = _as_1d(input, idx)
     key, _ = _scatter_key(x, dim, idx1, "gather")
-    out = Gather.apply(x, key=key)
+    out = GatherAlong.apply(x, key=key)
     return out.reshape(idx.shape) if flat else out
 
 
@@ -131,7 +140,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     check_bounds(idx, x.shape[d], d, error=RuntimeError)
     key = _grid_key(_dev.array_module(idx), idx.copy(), d, x.shape)
     try:
-        out = Gather.apply(x, key=key)
+        out = GatherAlong.apply(x, key=key)
     except IndexError:  # the grids do not broadcast with indices
         raise RuntimeError(f"take_along_dim(): the shapes of input {list(input.shape)} and "
                            f"indices {list(indices.shape)} do not broadcast apart from "
@@ -150,7 +159,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = _dim(input, dim)
     idx = idx.reshape(-1)
     check_bounds(idx, x.shape[d], d, negative=False, error=RuntimeError)
-    out = Gather.apply(x, key=(slice(None),) * d + (idx,))
+    out = IndexSelect.apply(x, key=(slice(None),) * d + (idx,))
     return out.reshape(()) if not input.ndim and index.ndim == 0 else out
 
 

@@ -28,6 +28,7 @@ __all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "
 
 class Reshape(Op):
     is_view = True
+    backward_name = "ViewBackward0"
 
     def forward(self, x, shape):
         return x.reshape(shape)
@@ -45,6 +46,40 @@ class Permute(Op):
 
     def backward(self, gy):
         return (self.xp.transpose(gy, np.argsort(self.dims)),)
+
+
+class Transpose(Permute):
+    """``transpose``: two dimensions swapped."""
+
+
+class MatrixT(Permute):
+    """``t``: a matrix transposed (a vector or scalar: a view of itself)."""
+
+    backward_name = "TBackward0"
+
+
+class Squeeze(Reshape):
+    """``squeeze()``: every dimension of size 1 removed."""
+
+    backward_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    """``squeeze(dim)``: the dimension ``dim`` removed if of size 1."""
+
+    backward_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    """``squeeze(dims)``: those of ``dims`` of size 1 removed."""
+
+    backward_name = "SqueezeBackward2"
+
+
+class Unsqueeze(Reshape):
+    """``unsqueeze``: a dimension of size 1 inserted."""
+
+    backward_name = "UnsqueezeBackward0"
 
 
 class Expand(Op):
@@ -225,7 +260,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     a, b = norm_dims(dim0, n)[0], norm_dims(dim1, n)[0]
     dims = list(range(n))
     dims[a], dims[b] = b, a
-    return Permute.apply(input, dims=tuple(dims))
+    return Transpose.apply(input, dims=tuple(dims))
 
 
 @method()
@@ -245,7 +280,7 @@ def t(input: Tensor) -> Tensor:
     """The transpose of a tensor of at most 2 dimensions."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, -1) if input.ndim == 2 else input
+    return MatrixT.apply(input, dims=(1, 0) if input.ndim == 2 else tuple(range(input.ndim)))
 
 
 @tensor_property
@@ -263,7 +298,10 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     else:
         axes = norm_dims(dim, len(shape))
         new = tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1))
-    return reshape(input, new) if new != shape else input
+    if new == shape:
+        return input
+    op = Squeeze if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return op.apply(input, shape=new)
 
 
 @method()
@@ -275,7 +313,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
                          f"but got {dim})")
     d = dim % n
     shape = input.shape
-    return reshape(input, shape[:d] + (1,) + shape[d:])
+    return Unsqueeze.apply(input, shape=shape[:d] + (1,) + shape[d:])
 
 
 @method()

@@ -7,11 +7,12 @@ gradient back to those indices (``PutAlong``, its transpose: both run on Tensors
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .. import _device as _dev
+from .. import return_types
 from ..autograd import Op
 from ..tensor import Tensor
 from ._registry import method
@@ -105,39 +106,12 @@ def _values(input: Tensor, idx: Any, axis: int, squeeze: bool = False) -> tuple[
     return values, Tensor._wrap(idx.astype(np.int64, copy=False))
 
 
-class SortResult(NamedTuple):
-    """``sort``: the sorted values and the indices they came from."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class TopKResult(NamedTuple):
-    """``topk``: the k values and their indices."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class KthvalueResult(NamedTuple):
-    """``kthvalue``: the k-th smallest values and their indices."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class MedianResult(NamedTuple):
-    """``median(dim)`` / ``nanmedian(dim)``: the medians and their indices."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class ModeResult(NamedTuple):
-    """``mode``: the most frequent values and the index of their last occurrence."""
-
-    values: Tensor
-    indices: Tensor
+SortResult = return_types.sort
+TopKResult = return_types.topk
+KthvalueResult = return_types.kthvalue
+MedianResult = return_types.median
+NanMedianResult = return_types.nanmedian
+ModeResult = return_types.mode
 
 
 @method()
@@ -248,7 +222,8 @@ def _median(fn: str, input: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims
     if a.shape[ax] == 0:
         raise IndexError(f"{fn}(): Expected reduction dim {ax} to have non-zero size.")
     idx = _median_positions(a, ax, ignore_nan)
-    return MedianResult(*_values(input, idx, ax, squeeze=not keepdim and input.ndim > 0))
+    result = NanMedianResult if ignore_nan else MedianResult
+    return result(*_values(input, idx, ax, squeeze=not keepdim and input.ndim > 0))
 
 
 @method()

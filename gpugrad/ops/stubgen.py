@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from typing import Any, overload
 
 from ._typing import DeviceLike, DimLike, DTypeLike, Number, ShapeLike, TensorOrNumber
-from .ops.reduce import AminmaxResult, MaxResult
-from .ops.scan import CummaxResult
-from .ops.sort import KthvalueResult, ModeResult, SortResult, TopKResult
+from .ops.reduce import AminmaxResult, MaxResult, MinResult
+from .ops.scan import CummaxResult, CumminResult
+from .ops.sort import KthvalueResult, ModeResult, NanMedianResult, SortResult, TopKResult
 from .random import Generator
 from .tensor import Tensor
 
