@@ -261,8 +261,9 @@ class Op:
         """The node's name as PyTorch prints it (``MulBackward0``). A class whose PyTorch name
         depends on the call (``SelectBackward0``/``SliceBackward0``) sets ``per_call_name`` and
         defines ``_call_name()``, which reads only what forward saves anyway; nothing is spent
-        on names until one is asked for (or the node is released)."""
-        if self.per_call_name and "backward_name" not in self.__dict__:
+        on names until one is asked for. Once a backward has freed the node, its class's
+        ``backward_name`` (the most common of its names) stands for it."""
+        if self.per_call_name and getattr(self, "next_fns", None) is not None:
             return self._call_name()
         return self.backward_name or f"{self.name}Backward0"
 
@@ -370,12 +371,7 @@ class Op:
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
-        if self.per_call_name:
-            name = self.node_name()
-            self.__dict__.clear()
-            self.backward_name = name  # the name outlives the saved values
-        else:
-            self.__dict__.clear()
+        self.__dict__.clear()
         self.next_fns = None
 
 

@@ -38,6 +38,7 @@ class Index(Op):
 
     is_view = True
     per_call_name = True
+    backward_name = "SliceBackward0"  # after release
 
     def forward(self, x, key):
         self.key = key

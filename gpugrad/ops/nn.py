@@ -72,6 +72,7 @@ class CrossEntropy(Op):
 
     saved_inputs = (0,)
     per_call_name = True
+    backward_name = "NllLossBackward0"  # after release
 
     def _call_name(self) -> str:  # PyTorch adds the smoothing term after its nll_loss
         return "NllLossBackward0" if not self.eps else "AddBackward0"
@@ -133,6 +134,7 @@ class Linear(Op):
 
     saved_inputs = (0, 1)
     per_call_name = True
+    backward_name = "AddmmBackward0"  # after release
 
     def _call_name(self) -> str:
         # PyTorch: addmm (or mm) for a batch of rows, a view around it for other shapes

@@ -141,6 +141,7 @@ def _check_tensor(input: Any, fn: str) -> None:
 
 class Sum(Op):
     per_call_name = True
+    backward_name = "SumBackward0"  # after release
 
     def _call_name(self) -> str:  # SumBackward1 names a sum over given dims
         return "SumBackward0" if self.axes is _ALL[len(self.axes)] else "SumBackward1"
@@ -164,6 +165,7 @@ class Sum(Op):
 
 class Mean(Op):
     per_call_name = True
+    backward_name = "MeanBackward0"  # after release
 
     def _call_name(self) -> str:  # as Sum's
         return "MeanBackward0" if self.axes is _ALL[len(self.axes)] else "MeanBackward1"
