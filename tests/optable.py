@@ -169,6 +169,7 @@ CASES = [
     Case("transpose", lambda a: a.transpose(0, 2), lambda a: a.swapaxes(0, 2), ((2, 3, 4),)),
     Case("T", lambda a: a.T, lambda a: a.T, ((3, 4),)),
     Case("squeeze", lambda a: a.squeeze(1), lambda a: a.squeeze(1), ((3, 1, 4),)),
+    Case("squeeze_all", lambda a: a.squeeze(), lambda a: a.squeeze(), ((3, 1, 4, 1),)),
     Case("unsqueeze", lambda a: a.unsqueeze(-1), lambda a: a[..., None], ((3, 4),)),
     Case("expand", lambda a: a.expand(2, 3, 4), lambda a: np.broadcast_to(a, (2, 3, 4)),
          ((3, 1),)),
