@@ -207,7 +207,8 @@ def tensor_repr(t: Any) -> str:
         text = _body(shown, cut, _Formatter(shown), indent, summarize)
     fn = t._grad_fn
     if fn is not None:
-        suffixes.append(f"grad_fn={fn!r}")
+        label = fn.node_name() if hasattr(fn, "node_name") else repr(fn).strip("<>")
+        suffixes.append(f"grad_fn=<{label.split(' object at ')[0]}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _with_suffixes(prefix + text, suffixes, indent)

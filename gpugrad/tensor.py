@@ -78,6 +78,7 @@ class Size(tuple):
 
 
 _tuple_new = tuple.__new__
+Size.__module__ = "gpugrad"  # printed as <class 'gpugrad.Size'>, as torch.Size
 
 
 class Tensor(_ag.TensorBase, _TensorOps):

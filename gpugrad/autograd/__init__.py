@@ -271,7 +271,7 @@ class Op:
         return f"{self.name}Backward0"
 
     def __repr__(self) -> str:
-        return f"<{self.node_name()}>"
+        return f"<{self.node_name()} object at {id(self):#x}>"  # PyTorch's form
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:

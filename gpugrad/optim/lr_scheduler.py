@@ -309,9 +309,10 @@ class MultiStepLR(LRScheduler):
         return [b * self.gamma ** bisect_right(ms, self.last_epoch) for b in self.base_lrs]
 
     def state_dict(self) -> dict[str, Any]:
-        """As the base, with the milestones as a plain ``{epoch: count}`` dict."""
+        """As the base, with the milestones as a ``Counter`` (as PyTorch's; ``gpugrad.save``
+        keeps it one)."""
         sd = super().state_dict()
-        sd["milestones"] = dict(self.milestones)
+        sd["milestones"] = Counter(self.milestones)
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
