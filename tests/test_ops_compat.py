@@ -532,3 +532,15 @@ def test_diff(device):
         gg.diff(gg.tensor(1.0, device=device))
     with pytest.raises(RuntimeError, match="order must be non-negative"):
         gg.diff(c, n=-1)
+
+
+def test_functions_with_a_number_operand_take_parameters_too():
+    """A Parameter (a Tensor subclass) as ``input`` beside a number is a tensor operand, not
+    a number (values as PyTorch's)."""
+    p = gg.nn.Parameter(gg.tensor([-1.0, 0.0, 2.0]))
+    assert gg.add(p, 2).tolist() == [1.0, 2.0, 4.0] and p.add(2).tolist() == [1.0, 2.0, 4.0]
+    assert gg.sub(p, 2).tolist() == [-3.0, -2.0, 0.0] and gg.sub(2, p).tolist() == [3.0, 2.0, 0.0]
+    assert p.mul(3).tolist() == [-3.0, 0.0, 6.0] and gg.div(p, 2).tolist() == [-0.5, 0.0, 1.0]
+    assert gg.pow(p, 2).tolist() == [1.0, 0.0, 4.0]
+    gg.nn.functional.hardtanh(p).sum().backward()
+    assert p.grad.tolist() == [0.0, 1.0, 0.0]  # hardtanh's rule, not clamp's, for Parameters

@@ -210,7 +210,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 
 def _hardtanh(input: Tensor, lo: float, hi: float) -> Tensor:
-    if input.__class__ is Tensor and input.dtype.is_floating_point:
+    if isinstance(input, Tensor) and input.dtype.is_floating_point:
         return _C.Hardtanh.apply(input, min=lo, max=hi)
     return clamp(input, lo, hi)  # its checks and dtype rules for anything else
 

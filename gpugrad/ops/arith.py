@@ -130,11 +130,7 @@ def add(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input + alpha * other``, broadcasting; ``input`` may be a number."""
     if alpha != 1:
         other = other * alpha
-    if input.__class__ is not Tensor:
-        if isinstance(other, Tensor):
-            return _add(other, input)
-        input = _number_tensor("add", input)
-    return _add(input, other)
+    return _either_order("add", input, other, _add, _add)
 
 
 @method("sub", "subtract")
@@ -142,11 +138,7 @@ def sub(input: Tensor, other: TensorOrNumber, *, alpha: Number = 1) -> Tensor:
     """``input - alpha * other``, broadcasting; ``input`` may be a number."""
     if alpha != 1:
         other = other * alpha
-    if input.__class__ is not Tensor:
-        if isinstance(other, Tensor):
-            return _subtract(other, input, True)
-        input = _number_tensor("sub", input)
-    return _subtract(input, other, False)
+    return _either_order("sub", input, other, _sub, _rsub)
 
 
 def _subtract(input: Tensor, other: TensorOrNumber, reflected: bool) -> Tensor:
@@ -188,11 +180,7 @@ def _rsub(input: Tensor, other: TensorOrNumber) -> Tensor:
 @method("mul", "multiply")
 def mul(input: Tensor, other: TensorOrNumber) -> Tensor:
     """``input * other``, elementwise, broadcasting; ``input`` may be a number."""
-    if input.__class__ is not Tensor:
-        if isinstance(other, Tensor):
-            return _mul(other, input)
-        input = _number_tensor("mul", input)
-    return _mul(input, other)
+    return _either_order("mul", input, other, _mul, _mul)
 
 
 @method("__mul__", "__rmul__")
@@ -214,11 +202,7 @@ def div(input: Tensor, other: TensorOrNumber, *, rounding_mode: str | None = Non
     integers, and integer division by zero raises); the gradient of a rounded quotient is 0."""
     if rounding_mode is not None:
         return _rounded_div(input, other, rounding_mode)
-    if input.__class__ is not Tensor:
-        if isinstance(other, Tensor):
-            return _rdiv(other, input)
-        input = _number_tensor("div", input)
-    return _truediv(input, other)
+    return _either_order("div", input, other, _truediv, _rdiv)
 
 
 @method("__truediv__")
@@ -271,6 +255,17 @@ def _rounded_div(input: Any, other: Any, mode: Any) -> Tensor:
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _dev.same_device_or_raise(a._data, b._data)
     return RoundedDiv.apply(a, b, mode=mode)
+
+
+def _either_order(fn: str, input: Any, other: Any, op: Any, reflected: Any) -> Tensor:
+    """``op(input, other)`` for the function ``fn`` whose first operand may be a number:
+    ``reflected(other, input)`` when only ``other`` is a Tensor, and ``op`` on the number as a
+    0-d tensor when neither is."""
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):  # Parameters too
+        if isinstance(other, Tensor):
+            return reflected(other, input)
+        input = _number_tensor(fn, input)
+    return op(input, other)
 
 
 def _number_tensor(fn: str, x: Any) -> Tensor:
@@ -328,7 +323,7 @@ def _power(base: TensorOrNumber, exponent: TensorOrNumber) -> Tensor:
 def pow(input: Tensor, exponent: TensorOrNumber) -> Tensor:  # noqa: A001
     """``input ** exponent``, elementwise; the exponent may be a tensor or a number, and the
     base a number when the exponent is a tensor (``pow(2, t)``)."""
-    if input.__class__ is not Tensor:
+    if not isinstance(input, Tensor):
         if isinstance(exponent, Tensor) and isinstance(input, (int, float, np.number)):
             return _rpow(exponent, input)
         raise TypeError(f"pow(): expected a Tensor base or exponent, got "
