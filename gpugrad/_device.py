@@ -216,6 +216,9 @@ def target_device(device) -> Device:
 # Array types that stand in for NumPy or CuPy arrays (gpugrad.compile's recording arrays):
 # each names its array module in ``xp``; those registered as host arrays count as NumPy's.
 _proxies: dict[type, bool] = {}
+#: The two common floating dtypes: hot paths test ``dt is F32 or dt is F64`` before the
+#: costlier ``dt.kind == "f"``.
+F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 _HOST: tuple[type[Any], ...] = (np.ndarray, np.generic)
 _HOST_ARRAYS: tuple[type[Any], ...] = (np.ndarray,)
 

@@ -436,7 +436,7 @@ def _edge(t):
 
 
 _new = object.__new__
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32, _F64 = _dev.F32, _dev.F64
 _NO_NEEDS = [(False,) * n for n in range(8)]
 
 

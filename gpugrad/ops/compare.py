@@ -218,7 +218,7 @@ def _operands(input: Tensor, other: Any, name: str) -> tuple[Any, Any]:
     if isinstance(other, Tensor):
         _dev.same_device_or_raise(input._data, other._data)
         return input._data, other._data
-    if not isinstance(other, (int, float, np.number, np.bool_)) and not is_array(other):
+    if not _operand_like(other):
         raise TypeError(f"{name}: unsupported operand type(s): 'Tensor' and "
                         f"'{type(other).__name__}' (a Tensor, a number or an array was "
                         "expected)")

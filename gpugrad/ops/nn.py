@@ -195,8 +195,10 @@ def _linear_graph_grads(node, g2):
     return gx, gw, gb
 
 
-#: Activation name -> (its record, its ``bias_<name>`` kernel row), for LinearAct.
-_FUSED = {name: (spec, K.TABLE["bias_" + name]) for name, spec in K.ACTIVATIONS.items()}
+#: Activation name -> (its record, its ``bias_<name>`` and ``<name>_bwd`` kernel rows), for
+#: LinearAct.
+_FUSED = {name: (spec, K.TABLE["bias_" + name], K.TABLE[name + "_bwd"])
+          for name, spec in K.ACTIVATIONS.items()}
 
 
 class LinearAct(Op):
@@ -210,7 +212,7 @@ class LinearAct(Op):
     saved_output = True
 
     def forward(self, x, weight, bias, act="tanh", params=()):
-        spec, bias_act = _FUSED[act]
+        spec, bias_act, _ = _FUSED[act]
         _check_bias(bias, weight)
         y = Linear.forward(self, x, weight)
         z = y.reshape(-1, y.shape[-1])
@@ -225,7 +227,7 @@ class LinearAct(Op):
 
     def backward(self, gy):
         g2 = gy.reshape(-1, gy.shape[-1])
-        gz = K.TABLE[self.spec.name + "_bwd"](self.saved, g2, *self.params)
+        gz = _FUSED[self.spec.name][2](self.saved, g2, *self.params)
         return _linear_grads(self, gz)
 
     def graph_backward(self, gy):

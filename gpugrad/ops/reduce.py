@@ -118,7 +118,7 @@ def _numel(shape, axes) -> int:
     return int(np.prod([shape[a] for a in axes])) if axes else 1
 
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32, _F64 = _dev.F32, _dev.F64
 
 
 def _with_dtype(input: Tensor, dtype: DTypeLike | None) -> Tensor:

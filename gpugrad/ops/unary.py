@@ -54,7 +54,7 @@ def floating(input: Tensor, fn: str) -> Tensor:
     return Tensor._wrap(input._data.astype(_dt.default_float.np))
 
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_F32, _F64 = _dev.F32, _dev.F64
 
 
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
