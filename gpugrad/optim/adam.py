@@ -9,7 +9,43 @@ from .. import kernels as K
 from .optimizer import Optimizer, ParamsT, bias_corrections, check_betas, check_nonneg, next_step
 
 
-class Adam(Optimizer):
+class _AdamFamily(Optimizer):
+    """What Adam and its relatives share: eps and betas checked, ``step`` kept as a number
+    in the state, the state made on the first step, and weight decay."""
+
+    _scalar_state: tuple[str, ...] = ("step",)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        check_nonneg(group["eps"], "epsilon value")
+        check_betas(group["betas"])
+
+    @staticmethod
+    def _begin(group: dict[str, Any], state: dict[str, Any], p: Tensor, moments: tuple[str, ...],
+               **scalars: Any) -> tuple[int, float, float]:
+        """Count this step, making the state on the first one (``step``, then ``scalars``,
+        then a zero tensor like p for each name of ``moments``); returns (step, beta1, beta2)."""
+        if not state:
+            state["step"] = 0
+            state.update(scalars)
+            for name in moments:
+                state[name] = zeros_like(p)
+        beta1, beta2 = (float(b) for b in group["betas"])
+        return next_step(state), beta1, beta2
+
+    @staticmethod
+    def _decay(group: dict[str, Any], p: Any, grad: Any) -> Any:
+        """Weight decay: p scaled in place (decoupled) or the L2 term added to the gradient."""
+        wd = float(group["weight_decay"])
+        if wd != 0.0:
+            if group.get("decoupled_weight_decay"):
+                p *= 1.0 - float(group["lr"]) * wd
+            else:
+                grad = grad + wd * p
+        return grad
+
+
+class Adam(_AdamFamily):
     r"""Adam (Kingma & Ba), PyTorch's rule. For each parameter p with gradient g, at step t:
 
     .. code-block:: text
@@ -54,24 +90,12 @@ class Adam(Optimizer):
                                       capturable=capturable, differentiable=differentiable,
                                       fused=fused, decoupled_weight_decay=decoupled_weight_decay))
 
-    _scalar_state = ("step",)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_nonneg(group["eps"], "epsilon value")
-        check_betas(group["betas"])
-
     def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
                 state: dict[str, Any]) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like(p)
-            state["exp_avg_sq"] = zeros_like(p)
+        step, beta1, beta2 = self._begin(group, state, p, ("exp_avg", "exp_avg_sq"))
         amsgrad = bool(group["amsgrad"])
         if amsgrad and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = zeros_like(p)
-        step = next_step(state)
-        beta1, beta2 = (float(b) for b in group["betas"])
         bc1, bc2_sqrt = bias_corrections(beta1, beta2, step)
         args = (grad, float(group["lr"]), beta1, beta2, float(group["eps"]),
                 float(group["weight_decay"]), bc1, bc2_sqrt,

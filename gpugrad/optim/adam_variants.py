@@ -11,35 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import Tensor, zeros_like
+from .. import Tensor
 from .._device import array_module
-from .optimizer import Optimizer, ParamsT, check_betas, check_nonneg, next_step
+from .adam import _AdamFamily
+from .optimizer import ParamsT, check_nonneg
 
 
 def _flags(foreach: bool | None, capturable: bool, differentiable: bool,
            maximize: bool) -> dict[str, Any]:
     return dict(foreach=foreach, maximize=maximize, capturable=capturable,
                 differentiable=differentiable)
-
-
-class _AdamFamily(Optimizer):
-    _scalar_state: tuple[str, ...] = ("step",)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        check_nonneg(group["eps"], "epsilon value")
-        check_betas(group["betas"])
-
-    @staticmethod
-    def _decay(group: dict[str, Any], p: Any, grad: Any) -> Any:
-        """Weight decay: p scaled in place (decoupled) or the L2 term added to the gradient."""
-        wd = float(group["weight_decay"])
-        if wd != 0.0:
-            if group.get("decoupled_weight_decay"):
-                p *= 1.0 - float(group["lr"]) * wd
-            else:
-                grad = grad + wd * p
-        return grad
 
 
 class Adamax(_AdamFamily):
@@ -80,12 +61,7 @@ class Adamax(_AdamFamily):
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
                 state: dict[str, Any]) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like(p)
-            state["exp_inf"] = zeros_like(p)
-        step = next_step(state)
-        beta1, beta2 = (float(b) for b in group["betas"])
+        step, beta1, beta2 = self._begin(group, state, p, ("exp_avg", "exp_inf"))
         x, m, u = p._data, state["exp_avg"]._data, state["exp_inf"]._data
         grad = self._decay(group, x, grad)
         m += (1.0 - beta1) * (grad - m)
@@ -150,13 +126,8 @@ class NAdam(_AdamFamily):
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
                 state: dict[str, Any]) -> None:
-        if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = zeros_like(p)
-            state["exp_avg_sq"] = zeros_like(p)
-        step = next_step(state)
-        beta1, beta2 = (float(b) for b in group["betas"])
+        step, beta1, beta2 = self._begin(group, state, p, ("exp_avg", "exp_avg_sq"),
+                                         mu_product=1.0)
         lr, psi = float(group["lr"]), float(group["momentum_decay"])
         x, m, v = p._data, state["exp_avg"]._data, state["exp_avg_sq"]._data
         grad = self._decay(group, x, grad)
@@ -221,12 +192,7 @@ class RAdam(_AdamFamily):
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Any,
                 state: dict[str, Any]) -> None:
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = zeros_like(p)
-            state["exp_avg_sq"] = zeros_like(p)
-        step = next_step(state)
-        beta1, beta2 = (float(b) for b in group["betas"])
+        step, beta1, beta2 = self._begin(group, state, p, ("exp_avg", "exp_avg_sq"))
         lr = float(group["lr"])
         x, m, v = p._data, state["exp_avg"]._data, state["exp_avg_sq"]._data
         grad = self._decay(group, x, grad)
