@@ -143,3 +143,22 @@ def write_json(path: Path, payload: dict) -> Path:
     tmp.write_text(json.dumps(payload, indent=1))
     os.replace(tmp, path)
     return path
+
+
+def peak_bytes(fn) -> int:
+    """Peak bytes traced by tracemalloc (which sees NumPy's allocations) during the second of
+    two calls of ``fn``, above what was held before it: the first call warms up and leaves
+    whatever a call keeps between calls (a step's gradients) in place for the second."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()

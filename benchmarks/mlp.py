@@ -312,26 +312,11 @@ def memory(size: str) -> dict | None:
     allocations): eager, and compiled (its planned arena, held between steps, plus the peak
     of one replay). Each measured after a step, so that the previous step's gradients, freed
     by zero_grad, are traced in both."""
-    import gc
-    import tracemalloc
-
     import gpugrad as gg
 
     if not hasattr(gg, "compile"):
         return None
     sizes, batch = SIZES[size]
-
-    def peak(fn) -> int:
-        gc.collect()
-        tracemalloc.start()
-        try:
-            fn()
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            fn()
-            return tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
 
     eager = gpugrad_step(sizes, batch, "cpu")
     compiled = gg.compile(gpugrad_step(sizes, batch, "cpu"))
@@ -339,8 +324,8 @@ def memory(size: str) -> dict | None:
         eager()
         compiled()
     (prog,) = compiled.programs
-    replay = peak(compiled)
-    return {"gpugrad": peak(eager), "gpugrad-compiled": replay + prog.planned_bytes,
+    replay = H.peak_bytes(compiled)
+    return {"gpugrad": H.peak_bytes(eager), "gpugrad-compiled": replay + prog.planned_bytes,
             "compiled_arena": prog.planned_bytes, "compiled_replay": replay}
 
 

@@ -2,8 +2,6 @@
 the recording cannot see is guarded, read at replay time, or run eagerly."""
 
 import collections
-import gc
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 import gpugrad as gg
 import gpugrad.nn as nn
 import gpugrad.nn.functional as F
+from benchmarks.harness import peak_bytes
 from gpugrad.compile import CaptureError, CompiledFunction, CompiledModule
 
 STEPS = 100
@@ -469,25 +468,13 @@ def test_replayed_step_needs_no_more_memory_than_eager():
             return loss
         return step
 
-    def peak(fn):
-        gc.collect()
-        tracemalloc.start()
-        try:
-            fn()
-            base = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
-            fn()
-            return tracemalloc.get_traced_memory()[1] - base
-        finally:
-            tracemalloc.stop()
-
     eager, compiled = trainer(), gg.compile(trainer())
     for _ in range(3):
         eager()
         _quiet(compiled)
     (prog,) = compiled.programs
-    eager_peak = peak(eager)
-    replay_peak = peak(compiled) + prog.planned_bytes
+    eager_peak = peak_bytes(eager)
+    replay_peak = peak_bytes(compiled) + prog.planned_bytes
     assert replay_peak <= eager_peak, (replay_peak, eager_peak)
 
 
