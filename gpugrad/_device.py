@@ -337,9 +337,8 @@ def call_on(device: Device, fn, *args):
     path: the CPU's needs no context)."""
     if device.type == "cpu":
         return fn(np, *args)
-    cp = cupy()
-    with cp.cuda.Device(device.index):
-        return fn(cp, *args)
+    with on_device(device):
+        return fn(cupy(), *args)
 
 
 def scatter_add(target, index, values) -> None:
